@@ -1,0 +1,95 @@
+"""The channel contract (DESIGN.md §4) and how channels are discovered.
+
+A channel is an object with a `name`, the `media_types` it accepts, and three behaviours:
+`parse` native bytes into canonical commands (or raise `InvalidMessageError` saying what and where),
+`selects` the canonical alerts that belong in its view, and `render` one alert in its native shape.
+Channels are found through the entry-point group `alerthub.channels`; the built-in ones are
+registered there exactly like an outside plugin, so the hub has no list of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from domain.commands import Command
+from domain.errors import ChannelLoadError
+from domain.state import AlertState
+
+ENTRY_POINT_GROUP = "alerthub.channels"
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """An alert in a channel's native shape.
+
+    `native` is what the channel's view shows (JSON); `body` is the same alert in the channel's
+    wire form, which `parse(body, media_type)` accepts, so every rendering can be round-tripped;
+    `lost` names the canonical fields the native shape could not carry.
+    """
+
+    native: Mapping[str, Any]
+    body: bytes
+    media_type: str
+    lost: tuple[str, ...] = field(default=())
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """What every channel plugin provides."""
+
+    name: str
+    media_types: tuple[str, ...]
+
+    def parse(self, body: bytes, media_type: str) -> list[Command]:
+        """Native bytes to canonical commands; raises only `InvalidMessageError`."""
+        ...
+
+    def selects(self, alert: AlertState) -> bool:
+        """Whether an alert belongs in this channel's view."""
+        ...
+
+    def render(self, alert: AlertState) -> Rendering:
+        """The alert in this channel's native shape."""
+        ...
+
+
+def load_channel(entry_point: EntryPoint) -> Channel:
+    """Load one plugin, refusing anything that does not meet the contract, naming the plugin."""
+    where = f"channel plugin {entry_point.name!r} ({entry_point.value})"
+    try:
+        loaded = entry_point.load()
+        channel = loaded() if isinstance(loaded, type) or _is_factory(loaded) else loaded
+    except Exception as exc:
+        raise ChannelLoadError(f"{where} failed to load: {exc!r}") from exc
+    if not isinstance(channel, Channel):
+        raise ChannelLoadError(
+            f"{where} does not provide name, media_types, parse, selects, render"
+        )
+    if channel.name != entry_point.name:
+        raise ChannelLoadError(f"{where} calls itself {channel.name!r}; names must match")
+    if not channel.media_types:
+        raise ChannelLoadError(f"{where} accepts no media types")
+    return channel
+
+
+def _is_factory(obj: object) -> bool:
+    return callable(obj) and not isinstance(obj, Channel)
+
+
+def discover_channels(entry_points_: Iterable[EntryPoint] | None = None) -> dict[str, Channel]:
+    """Every installed channel by name, loaded through the entry-point group."""
+    found = entry_points(group=ENTRY_POINT_GROUP) if entry_points_ is None else entry_points_
+    channels: dict[str, Channel] = {}
+    for ep in sorted(found, key=lambda e: e.name):
+        if ep.name in channels:
+            raise ChannelLoadError(f"two channel plugins are named {ep.name!r}")
+        channels[ep.name] = load_channel(ep)
+    return channels
+
+
+def media_type_of(content_type: str | None) -> str:
+    """The bare, lower-cased media type of a Content-Type (`text/xml; charset=x` -> `text/xml`)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()

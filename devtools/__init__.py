@@ -1,0 +1,1 @@
+"""Developer tooling for alerthub (local infrastructure for tests and `make` targets)."""

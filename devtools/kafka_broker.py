@@ -1,0 +1,592 @@
+"""Run a real single-node Apache Kafka 4.1.1 broker (KRaft) for tests and ``make kafka``.
+
+No Docker and no Apache tarball: the broker classpath is assembled from Maven Central with
+``mvn`` (see ``kafka-pom.xml`` next to this file), cached once, and run with ``java -cp``.
+The broker is a combined broker+controller with static ``controller.quorum.voters`` on free
+loopback ports, sized for tests (1-partition internal topics, small heap, no rebalance delay).
+
+Usage::
+
+    with KafkaBroker() as broker:
+        producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+        ...
+        broker.restart()          # same ports, same data: committed data and offsets survive
+
+``python -m devtools.kafka_broker`` runs one until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import FrameType, TracebackType
+
+__all__ = [
+    "KAFKA_VERSION",
+    "KafkaBroker",
+    "KafkaBrokerError",
+    "default_libs_dir",
+    "ensure_kafka_libs",
+    "main",
+]
+
+_log = logging.getLogger(__name__)
+
+KAFKA_VERSION = "4.1.1"
+POM_PATH = Path(__file__).with_name("kafka-pom.xml")
+# Pinned: Maven 3.8.7's super-POM would otherwise pick maven-dependency-plugin 2.8 (2013).
+_COPY_DEPENDENCIES = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies"
+_MARKER = ".alerthub-complete"
+_KEY_JAR = f"kafka_2.13-{KAFKA_VERSION}.jar"
+_MVN_TIMEOUT_S = 900.0
+_FORMAT_TIMEOUT_S = 120.0
+
+READY_LINE = "Kafka Server started"
+_BIND_FAILURE = "Address already in use"
+DEFAULT_HEAP = ("-Xms256m", "-Xmx512m")
+_JVM_OPTS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+# shutdownHook=disable: otherwise log4j2's own JVM shutdown hook races Kafka's and the
+# controlled-shutdown lines are lost (console appenders flush per event, nothing is dropped).
+_BROKER_LOG4J2 = """\
+status = warn
+shutdownHook = disable
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+"""
+# StorageTool: WARN to stderr only, like the stock tools-log4j2.yaml.
+_TOOLS_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDERR
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
+"""
+
+
+class KafkaBrokerError(RuntimeError):
+    """The Kafka jars could not be fetched, or the broker could not be formatted/started."""
+
+
+class _BindError(KafkaBrokerError):
+    """A listener port was taken between picking it and the broker binding it (retryable)."""
+
+
+# --------------------------------------------------------------------------- jars
+
+
+def default_libs_dir() -> Path:
+    """Return the jar cache: ``$ALERTHUB_KAFKA_LIBS`` or ``~/.cache/alerthub/kafka-4.1.1/libs``."""
+    override = os.environ.get("ALERTHUB_KAFKA_LIBS")
+    if override:
+        return Path(override).expanduser()
+    return Path.home() / ".cache" / "alerthub" / f"kafka-{KAFKA_VERSION}" / "libs"
+
+
+def ensure_kafka_libs(cache_dir: Path | None = None) -> Path:
+    """Return a directory holding the complete broker classpath, downloading it once with mvn.
+
+    A directory counts as complete only if it carries the marker written after a successful
+    copy (for the current POM). Downloads go to a sibling temp dir that is renamed into place,
+    so an interrupted run never leaves a half jar set behind.
+    """
+    target = cache_dir or default_libs_dir()
+    if _libs_complete(target):
+        return target
+    _find_java()  # mvn itself needs it; fail with the clearer message first
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise KafkaBrokerError(
+            f"mvn not found on PATH: needed once to download Kafka jars into {target}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        started = time.monotonic()
+        _log.info("downloading Kafka %s jars with mvn into %s (one-time)", KAFKA_VERSION, target)
+        _copy_dependencies(mvn, partial)
+        (partial / _MARKER).write_text(_marker_text(partial))
+        _install_dir(partial, target)
+        _log.info("Kafka jars ready in %.1fs", time.monotonic() - started)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def _copy_dependencies(mvn: str, out_dir: Path) -> None:
+    """Run maven-dependency-plugin copy-dependencies for the POM into ``out_dir``."""
+    cmd = [
+        mvn,
+        "-B",
+        "-q",
+        "-f",
+        str(POM_PATH),
+        _COPY_DEPENDENCIES,
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={out_dir}",
+    ]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=_MVN_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise KafkaBrokerError(
+            f"mvn download of Kafka jars timed out after {_MVN_TIMEOUT_S:.0f}s"
+        ) from exc
+    if done.returncode != 0 or not (out_dir / _KEY_JAR).is_file():
+        output = _ANSI.sub("", done.stdout + done.stderr).split("[ERROR] To see the full stack")[0]
+        raise KafkaBrokerError(
+            f"mvn failed to download Kafka jars (exit {done.returncode}): {' '.join(cmd)}\n"
+            f"{_tail(output)}"
+        )
+
+
+def _marker_text(libs: Path) -> str:
+    """Describe a finished copy (source POM + every jar), so a partial set is detectable."""
+    jars = sorted(p.name for p in libs.glob("*.jar"))
+    return "\n".join([f"pom-sha256={_pom_digest()}", *jars]) + "\n"
+
+
+def _libs_complete(libs: Path) -> bool:
+    """True if ``libs`` holds a marker for the current POM and every jar the marker lists."""
+    try:
+        header, *jars = (libs / _MARKER).read_text().splitlines()
+    except (OSError, ValueError):
+        return False
+    return (
+        header == f"pom-sha256={_pom_digest()}"
+        and bool(jars)
+        and all((libs / j).is_file() for j in jars)
+    )
+
+
+def _pom_digest() -> str:
+    """Hash of kafka-pom.xml: editing the POM invalidates the cache."""
+    return hashlib.sha256(POM_PATH.read_bytes()).hexdigest()
+
+
+def _install_dir(partial: Path, target: Path) -> None:
+    """Move a finished jar set into place over an incomplete one; tolerate a concurrent winner."""
+    if target.exists() and not _libs_complete(target):
+        shutil.rmtree(target)
+    try:
+        partial.rename(target)
+    except OSError:
+        if not _libs_complete(target):
+            raise
+
+
+def _find_java() -> str:
+    """Locate ``java`` ($JAVA_HOME first, then PATH)."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").is_file():
+        return str(Path(java_home) / "bin" / "java")
+    java = shutil.which("java")
+    if java is None:
+        raise KafkaBrokerError(
+            "java not found (JAVA_HOME or PATH): Kafka 4.1 brokers need a JDK >= 17"
+        )
+    return java
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    """Last ``lines`` lines of ``text``, for error messages."""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _free_ports(count: int = 2) -> list[int]:
+    """Distinct free loopback ports (all held open together, so they cannot collide)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def _cluster_id() -> str:
+    """A cluster id like ``StorageTool random-uuid``: base64url, 22 chars, no leading '-'."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):
+            return cid
+
+
+# --------------------------------------------------------------------------- broker
+
+
+class KafkaBroker:
+    """A throw-away single-node Kafka broker (combined KRaft broker+controller) in a child JVM.
+
+    ``start()`` on a fresh instance picks ports and formats a new work dir. After ``kill()``,
+    ``restart()`` or ``stop(keep_work_dir=True)``, ``start()`` brings the broker back on the same
+    ports with the same data, which is what fault-injection tests need. Only a cleaning
+    ``stop()`` (the default, also on context exit) deletes the work dir.
+    """
+
+    def __init__(
+        self,
+        libs_dir: Path | None = None,
+        *,
+        work_root: Path | None = None,
+        keep_work_dir: bool = False,
+        start_timeout: float = 90.0,
+        stop_timeout: float = 30.0,
+        heap: Sequence[str] = DEFAULT_HEAP,
+        properties: Mapping[str, str] | None = None,
+    ) -> None:
+        """Configure (but do not start) a broker.
+
+        ``libs_dir`` defaults to ``ensure_kafka_libs()``; ``work_root`` is where the temp work dir
+        is created; ``properties`` override/extend server.properties.
+        """
+        self._libs_dir = libs_dir
+        self._work_root = work_root
+        self._keep_work_dir = keep_work_dir
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._heap = tuple(heap)
+        self._properties = dict(properties or {})
+        self._work: Path | None = None
+        self._ports: tuple[int, int] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # ---- context manager
+
+    def __enter__(self) -> KafkaBroker:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ---- properties
+
+    @property
+    def bootstrap(self) -> str:
+        """``127.0.0.1:PORT`` of the PLAINTEXT listener (stable across restarts)."""
+        if self._ports is None:
+            raise KafkaBrokerError("broker has not been started")
+        return f"127.0.0.1:{self._ports[0]}"
+
+    @property
+    def work_dir(self) -> Path:
+        """Directory holding server.properties, log4j2 config, ``data/`` and ``broker.log``."""
+        if self._work is None:
+            raise KafkaBrokerError("broker has not been started")
+        return self._work
+
+    @property
+    def log_path(self) -> Path:
+        """The broker's combined stdout/stderr log (appended to across restarts)."""
+        return self.work_dir / "broker.log"
+
+    @property
+    def pid(self) -> int | None:
+        """PID of the broker JVM, or None when it is not running."""
+        return self._proc.pid if self.is_running and self._proc else None
+
+    @property
+    def is_running(self) -> bool:
+        """True while the broker JVM is alive (it may not be ready yet during ``start()``)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def tail_log(self, lines: int = 40) -> str:
+        """The last lines of the broker log (empty if there is none), for diagnostics."""
+        if self._work is None or not self.log_path.exists():
+            return ""
+        return _tail(self.log_path.read_text(errors="replace"), lines)
+
+    # ---- lifecycle
+
+    def start(self) -> None:
+        """Start the broker and block until it logs ``Kafka Server started``.
+
+        Raises KafkaBrokerError (with the log tail) if it exits or is not ready in time. On any
+        failure the JVM is killed, and a work dir created by this call is removed.
+        """
+        if self.is_running:
+            raise KafkaBrokerError(f"broker already running at {self.bootstrap}")
+        libs = self._libs_dir or ensure_kafka_libs()
+        fresh = self._work is None
+        try:
+            if fresh:
+                self._start_fresh(libs)
+            else:
+                self._launch(libs)  # same ports, same data dir
+        except BaseException:
+            self._halt(graceful=False)
+            if fresh and not self._keep_work_dir:
+                self._remove_work_dir()
+            raise
+
+    def stop(self, *, keep_work_dir: bool | None = None) -> int | None:
+        """SIGTERM the broker (SIGKILL after ``stop_timeout``) and return its exit code.
+
+        Removes the work dir unless ``keep_work_dir`` (default: the constructor's) is true; a kept
+        work dir lets a later ``start()`` resume on the same ports and data.
+        """
+        code = self._halt(graceful=True)
+        keep = self._keep_work_dir if keep_work_dir is None else keep_work_dir
+        if not keep:
+            self._remove_work_dir()
+        return code
+
+    def kill(self) -> int | None:
+        """SIGKILL the broker (a crash, for fault tests); ports and data stay for ``start()``."""
+        return self._halt(graceful=False)
+
+    def restart(self, *, hard: bool = False) -> None:
+        """Stop (SIGTERM, or SIGKILL if ``hard``) and start again on the same ports and data."""
+        self._halt(graceful=not hard)
+        self.start()
+
+    # ---- internals
+
+    def _start_fresh(self, libs: Path) -> None:
+        """Create and format a new work dir and start; retry once with new ports on a bind race."""
+        self._work = Path(tempfile.mkdtemp(prefix="alerthub-kafka-", dir=self._work_root))
+        for attempt in (1, 2):
+            bport, cport = _free_ports()
+            self._ports = (bport, cport)
+            self._write_configs()
+            self._format(libs)
+            try:
+                self._launch(libs)
+                return
+            except _BindError:
+                if attempt == 2:
+                    raise
+                _log.warning("Kafka port %s or %s was taken; retrying with new ports", bport, cport)
+                self._halt(graceful=False)
+                shutil.rmtree(self.work_dir / "data", ignore_errors=True)
+
+    def _server_properties(self) -> dict[str, str]:
+        """server.properties for a test-sized combined node (see research/kafka-from-maven.md)."""
+        assert self._ports is not None
+        bport, cport = self._ports
+        return {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{cport}",
+            "controller.listener.names": "CONTROLLER",
+            "listeners": f"PLAINTEXT://127.0.0.1:{bport},CONTROLLER://127.0.0.1:{cport}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{bport}",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.work_dir / "data"),
+            "num.partitions": "1",
+            "auto.create.topics.enable": "true",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            # The cleaner's dedupe buffer defaults to 128 MiB of heap, allocated at start.
+            "log.cleaner.dedupe.buffer.size": "2097152",
+            # RECOVERY -> RUNNING waits one heartbeat (default 2000 ms).
+            "broker.heartbeat.interval.ms": "500",
+            # After a SIGKILL the restarted broker cannot re-register until the controller
+            # expires the old session (default 9000 ms): keeps kill-then-restart around 5 s.
+            "broker.session.timeout.ms": "3000",
+            "num.network.threads": "2",
+            "num.io.threads": "2",
+            **self._properties,
+        }
+
+    def _write_configs(self) -> None:
+        """Write server.properties and the two log4j2 configs into the work dir."""
+        props = "".join(f"{k}={v}\n" for k, v in self._server_properties().items())
+        (self.work_dir / "server.properties").write_text(props)
+        (self.work_dir / "log4j2.properties").write_text(_BROKER_LOG4J2)
+        (self.work_dir / "tools-log4j2.properties").write_text(_TOOLS_LOG4J2)
+
+    def _java_cmd(self, libs: Path, log4j2: str, jvm: Sequence[str], *args: str) -> list[str]:
+        """``java`` command line with the jar directory as a (JVM-expanded) wildcard classpath."""
+        config = f"-Dlog4j2.configurationFile={self.work_dir / log4j2}"
+        return [_find_java(), *jvm, config, "-cp", f"{libs}/*", *args]
+
+    def _format(self, libs: Path) -> None:
+        """Format ``data/`` with a new cluster id (static voters: no ``--standalone``)."""
+        cmd = self._java_cmd(
+            libs,
+            "tools-log4j2.properties",
+            ("-Xmx256m",),
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            _cluster_id(),
+            "-c",
+            str(self.work_dir / "server.properties"),
+        )
+        try:
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=_FORMAT_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise KafkaBrokerError(
+                f"kafka StorageTool format timed out after {_FORMAT_TIMEOUT_S:.0f}s"
+            ) from exc
+        if done.returncode != 0:
+            raise KafkaBrokerError(
+                f"kafka StorageTool format failed (exit {done.returncode}):\n"
+                f"{_tail(done.stdout + done.stderr)}"
+            )
+
+    def _launch(self, libs: Path) -> None:
+        """Start the JVM and wait until ready.
+
+        The JVM gets its own session, so a terminal Ctrl-C reaches us (and we stop it cleanly)
+        rather than killing it behind our back.
+        """
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        cmd = self._java_cmd(
+            libs,
+            "log4j2.properties",
+            (*self._heap, *_JVM_OPTS),
+            "kafka.Kafka",
+            str(self.work_dir / "server.properties"),
+        )
+        started = time.monotonic()
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the fd
+            self._proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.work_dir,
+                start_new_session=True,
+            )
+        self._wait_ready(offset)
+        _log.info(
+            "Kafka broker ready at %s in %.1fs (pid %d, work dir %s)",
+            self.bootstrap,
+            time.monotonic() - started,
+            self._proc.pid,
+            self.work_dir,
+        )
+
+    def _wait_ready(self, offset: int) -> None:
+        """Poll the log (from this launch's offset) for the readiness line while the JVM lives."""
+        assert self._proc is not None
+        deadline = time.monotonic() + self._start_timeout
+        while True:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                text = log.read().decode(errors="replace")
+            if READY_LINE in text:
+                return
+            code = self._proc.poll()
+            if _BIND_FAILURE in text or code is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if _BIND_FAILURE in text:
+            raise _BindError(
+                f"Kafka broker could not bind its ports; tail of {self.log_path}:\n{_tail(text)}"
+            )
+        reason = (
+            f"exited with code {code}"
+            if code is not None
+            else f"not ready after {self._start_timeout:.0f}s"
+        )
+        raise KafkaBrokerError(f"Kafka broker {reason}; tail of {self.log_path}:\n{_tail(text)}")
+
+    def _halt(self, *, graceful: bool) -> int | None:
+        """End the JVM (SIGTERM, SIGKILL on timeout; or SIGKILL) keeping the work dir; exit code."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None and graceful:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(self._stop_timeout)
+            except subprocess.TimeoutExpired:
+                _log.warning(
+                    "Kafka broker (pid %d) ignored SIGTERM for %.0fs; killing",
+                    proc.pid,
+                    self._stop_timeout,
+                )
+        if proc.poll() is None:
+            proc.kill()
+        return proc.wait()
+
+    def _remove_work_dir(self) -> None:
+        """Forget ports and delete the work dir; the next ``start()`` is a fresh broker."""
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+        self._work = None
+        self._ports = None
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main() -> int:
+    """Run a broker until Ctrl-C or SIGTERM (backs ``make kafka``); returns the exit status."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop_requested = threading.Event()
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        with KafkaBroker() as broker:
+            _log.info(
+                "Kafka %s bootstrap=%s (log %s); Ctrl-C to stop",
+                KAFKA_VERSION,
+                broker.bootstrap,
+                broker.log_path,
+            )
+            while not stop_requested.wait(1.0):
+                if not broker.is_running:
+                    _log.error("Kafka broker exited unexpectedly; log tail:\n%s", broker.tail_log())
+                    return 1
+            _log.info("stopping Kafka broker")
+    except KeyboardInterrupt:
+        _log.info("interrupted; Kafka broker stopped")
+    except KafkaBrokerError as exc:
+        _log.error("%s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The `Alert` aggregate: the decisions of DESIGN.md §5, recorded as past-tense events.
+
+`receive` decides which event a command causes; each event's `evolve` is the pure state
+transition, shared with the projections. Event payloads are plain JSON data (the message as
+`AlertMessage.to_json()`), so the stored events, the Avro stream and the API all carry one shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.commands import Command, EndAlert, Outcome
+from domain.errors import AlertEndedError
+from domain.model import AlertMessage
+from domain.state import AlertState
+
+
+class AlertEvent(Aggregate.Event):
+    """Base of the alert's non-creation events."""
+
+    channel: str
+    message: dict[str, Any]
+
+    @property
+    def alert_message(self) -> AlertMessage:
+        return AlertMessage.model_validate(self.message)
+
+    def evolve(self, state: AlertState) -> AlertState:
+        raise NotImplementedError
+
+    def apply(self, aggregate: Aggregate) -> None:
+        alert = cast(Alert, aggregate)
+        alert.state = self.evolve(alert.state)
+
+
+class AlertIssued(Aggregate.Created):
+    """The hub saw the first message of an alert (an Alert, or an Update/Cancel ahead of it)."""
+
+    channel: str
+    message: dict[str, Any]
+
+    @property
+    def alert_message(self) -> AlertMessage:
+        return AlertMessage.model_validate(self.message)
+
+    def evolve(self, state: AlertState | None = None) -> AlertState:
+        return AlertState.issued(
+            self.originator_id, self.channel, self.alert_message, self.timestamp
+        )
+
+
+class AlertUpdated(AlertEvent):
+    """Newer content replaced the alert's content."""
+
+    def evolve(self, state: AlertState) -> AlertState:
+        return state.updated(
+            self.channel, self.alert_message, self.originator_version, self.timestamp
+        )
+
+
+class OriginalLinked(AlertEvent):
+    """A referenced original arrived after a message that references it; it is linked."""
+
+    def evolve(self, state: AlertState) -> AlertState:
+        return state.linked_original(
+            self.channel, self.alert_message, self.originator_version, self.timestamp
+        )
+
+
+class MessageRecorded(AlertEvent):
+    """A message kept in the alert's history without changing what it shows (e.g. outdated)."""
+
+    reason: str
+
+    def evolve(self, state: AlertState) -> AlertState:
+        return state.recorded(
+            self.channel, self.alert_message, self.originator_version, self.timestamp
+        )
+
+
+class AlertEnded(AlertEvent):
+    """The alert ended (cancelled, resolved, found, ...)."""
+
+    outcome: str
+    reason: str | None
+
+    def evolve(self, state: AlertState) -> AlertState:
+        return state.ended_by(
+            channel=self.channel,
+            message=self.alert_message,
+            outcome=Outcome(self.outcome),
+            reason=self.reason,
+            version=self.originator_version,
+            at=self.timestamp,
+        )
+
+
+ALERT_EVENTS: tuple[type[Aggregate.Event], ...] = (
+    AlertIssued,
+    AlertUpdated,
+    OriginalLinked,
+    MessageRecorded,
+    AlertEnded,
+)
+
+
+def evolve(state: AlertState | None, event: Aggregate.Event) -> AlertState:
+    """Fold one alert event into a state (None before the first event)."""
+    if isinstance(event, AlertIssued):
+        return event.evolve()
+    if state is None or not isinstance(event, AlertEvent):
+        raise TypeError(f"cannot apply {type(event).__name__} to {state!r}")
+    return event.evolve(state)
+
+
+class Alert(Aggregate):
+    """One alert thread across every message and channel that speaks of it."""
+
+    state: AlertState
+
+    def __init__(self, channel: str, message: dict[str, Any]) -> None:
+        self.state = AlertState.issued(
+            self.id, channel, AlertMessage.model_validate(message), self.created_on
+        )
+
+    @classmethod
+    def start(cls, alert_id: UUID, command: Command) -> Alert:
+        """Open an alert with its first message; a Cancel seen first also ends it at once."""
+        alert = cls._create(
+            AlertIssued, id=alert_id, channel=command.channel, message=command.message.to_json()
+        )
+        if isinstance(command, EndAlert):
+            alert.receive(command)
+        return alert
+
+    def receive(self, command: Command) -> None:
+        """Decide what a further message does to this alert (DESIGN.md §5)."""
+        message, state = command.message, self.state
+        payload = {"channel": command.channel, "message": message.to_json()}
+        if state.is_awaiting(message):
+            self.trigger_event(OriginalLinked, **payload)
+        elif isinstance(command, EndAlert):
+            self._end(command, payload)
+        elif state.ended is not None:
+            if message.sent > state.ended.at:
+                raise AlertEndedError(
+                    f"alert {self.id} ended ({state.ended.outcome}) at {state.ended.at.isoformat()}"
+                    f"; message {message.identifier} sent {message.sent.isoformat()} is later"
+                )
+            self.trigger_event(MessageRecorded, reason="outdated: sent before the end", **payload)
+        elif message.sent < state.current.sent:
+            self.trigger_event(
+                MessageRecorded, reason="outdated: a newer message is shown", **payload
+            )
+        else:
+            self.trigger_event(AlertUpdated, **payload)
+
+    def _end(self, command: EndAlert, payload: dict[str, Any]) -> None:
+        if self.state.ended is not None:
+            self.trigger_event(MessageRecorded, reason="the alert had already ended", **payload)
+        else:
+            self.trigger_event(
+                AlertEnded, outcome=command.outcome.value, reason=command.reason, **payload
+            )
+
+    def lifecycle_at(self, now: datetime) -> str:
+        return self.state.lifecycle(now).value
+
+
+class MessageReceived(Aggregate.Created):
+    """The hub accepted a native message: its identity, content digest and alert."""
+
+    alert_id: UUID
+    digest: str
+
+
+class MessageReceipt(Aggregate):
+    """Remembers each message once, for idempotent ingest and for resolving references."""
+
+    def __init__(self, alert_id: UUID, digest: str) -> None:
+        self.alert_id = alert_id
+        self.digest = digest
+
+    @classmethod
+    def record(cls, receipt_id: UUID, alert_id: UUID, digest: str) -> MessageReceipt:
+        return cls._create(MessageReceived, id=receipt_id, alert_id=alert_id, digest=digest)

@@ -1,0 +1,94 @@
+"""The hub's error tree. Every error the hub raises on purpose derives from `AlertHubError`.
+
+    AlertHubError
+    ├── InvalidMessageError          a native message failed validation (names the element)
+    │   ├── MalformedMessageError        not even well-formed (XML/JSON syntax, encoding)
+    │   ├── UnsupportedMediaTypeError    the body's media type is not one the channel accepts
+    │   └── PayloadTooLargeError         the body is over the configured limit
+    ├── ConflictError                the message is valid but contradicts what is recorded
+    │   ├── AlertEndedError              an update newer than the alert's end
+    │   └── IdentifierReusedError        a known message identity with different content
+    ├── NotFoundError
+    │   ├── AlertNotFoundError
+    │   └── ChannelNotFoundError
+    ├── ChannelLoadError             a channel plugin could not be loaded (names the plugin)
+    └── ConfigurationError           settings that cannot work together
+
+HTTP status codes are decided only at the API edge (`hub.api.problems`), never here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AlertHubError(Exception):
+    """Root of every error the hub raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where (a path such as `info[0].area[1].polygon`) and what."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class InvalidMessageError(AlertHubError):
+    """A native message is malformed or breaks a rule; nothing of it is recorded."""
+
+    def __init__(self, problems: list[Problem] | str, *, location: str = "") -> None:
+        self.problems = [Problem(location, problems)] if isinstance(problems, str) else problems
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @property
+    def location(self) -> str:
+        """The first failing element, the one a reader fixes first."""
+        return self.problems[0].location if self.problems else ""
+
+
+class MalformedMessageError(InvalidMessageError):
+    """The body is not well-formed in its media type (syntax, encoding, forbidden constructs)."""
+
+
+class UnsupportedMediaTypeError(InvalidMessageError):
+    """The channel does not accept this media type."""
+
+
+class PayloadTooLargeError(InvalidMessageError):
+    """The body exceeds the configured size limit."""
+
+
+class ConflictError(AlertHubError):
+    """The message is well formed but contradicts the recorded history."""
+
+
+class AlertEndedError(ConflictError):
+    """An update or re-issue sent after the alert ended: an ended alert stays ended."""
+
+
+class IdentifierReusedError(ConflictError):
+    """A sender reused a message identifier for different content (CAP identifiers are unique)."""
+
+
+class NotFoundError(AlertHubError):
+    """The thing asked for does not exist."""
+
+
+class AlertNotFoundError(NotFoundError):
+    """No alert has this id."""
+
+
+class ChannelNotFoundError(NotFoundError):
+    """No installed channel has this name."""
+
+
+class ChannelLoadError(AlertHubError):
+    """A channel plugin is broken; raised at start so a bad plugin never half-runs."""
+
+
+class ConfigurationError(AlertHubError):
+    """Settings that cannot work together."""

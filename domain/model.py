@@ -1,0 +1,317 @@
+"""Canonical value objects, shaped after CAP 1.2 (OASIS, 2010) with snake_case names.
+
+One `AlertMessage` is one CAP `alert`: identity, handling, and one `Info` block per language.
+Validation follows the CAP 1.2 rules that a consumer relies on (see `docs/domain.md`):
+aware date-times, closed polygons of at least four points, coordinates in range, radius in km,
+references as `sender,identifier,sent` triples. Everything is immutable so it can be shared and
+hashed safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from domain.geocodes import validate_geocode
+
+
+class Value(BaseModel):
+    """Base of every value object: frozen, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class Status(StrEnum):
+    ACTUAL = "Actual"
+    EXERCISE = "Exercise"
+    SYSTEM = "System"
+    TEST = "Test"
+    DRAFT = "Draft"
+
+    @property
+    def is_public(self) -> bool:
+        """Only Actual alerts ever reach a public view; the rest are kept for history."""
+        return self is Status.ACTUAL
+
+
+class MsgType(StrEnum):
+    ALERT = "Alert"
+    UPDATE = "Update"
+    CANCEL = "Cancel"
+    ACK = "Ack"
+    ERROR = "Error"
+
+
+class Scope(StrEnum):
+    PUBLIC = "Public"
+    RESTRICTED = "Restricted"
+    PRIVATE = "Private"
+
+
+class Category(StrEnum):
+    GEO = "Geo"
+    MET = "Met"
+    SAFETY = "Safety"
+    SECURITY = "Security"
+    RESCUE = "Rescue"
+    FIRE = "Fire"
+    HEALTH = "Health"
+    ENV = "Env"
+    TRANSPORT = "Transport"
+    INFRA = "Infra"
+    CBRNE = "CBRNE"
+    OTHER = "Other"
+
+
+class ResponseType(StrEnum):
+    SHELTER = "Shelter"
+    EVACUATE = "Evacuate"
+    PREPARE = "Prepare"
+    EXECUTE = "Execute"
+    AVOID = "Avoid"
+    MONITOR = "Monitor"
+    ASSESS = "Assess"
+    ALL_CLEAR = "AllClear"
+    NONE = "None"
+
+
+class Urgency(StrEnum):
+    IMMEDIATE = "Immediate"
+    EXPECTED = "Expected"
+    FUTURE = "Future"
+    PAST = "Past"
+    UNKNOWN = "Unknown"
+
+
+class Severity(StrEnum):
+    EXTREME = "Extreme"
+    SEVERE = "Severe"
+    MODERATE = "Moderate"
+    MINOR = "Minor"
+    UNKNOWN = "Unknown"
+
+
+class Certainty(StrEnum):
+    OBSERVED = "Observed"
+    LIKELY = "Likely"
+    POSSIBLE = "Possible"
+    UNLIKELY = "Unlikely"
+    UNKNOWN = "Unknown"
+
+
+_FORBIDDEN_IN_IDS = re.compile(r"[\s,<&]")
+
+
+def _cap_id(value: str) -> str:
+    """CAP 1.2: identifier and sender MUST NOT include spaces, commas or the characters < and &."""
+    if not value:
+        raise ValueError("must not be empty")
+    if _FORBIDDEN_IN_IDS.search(value):
+        raise ValueError("must not contain whitespace, ',' '<' or '&' (CAP 1.2)")
+    return value
+
+
+CapId = Annotated[str, Field(max_length=512), AfterValidator(_cap_id)]
+Text = Annotated[str, Field(max_length=65_536)]
+ShortText = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+def _coordinate(pair: tuple[float, float]) -> tuple[float, float]:
+    lat, lon = pair
+    if not -90.0 <= lat <= 90.0:
+        raise ValueError(f"latitude {lat} is outside -90..90")
+    if not -180.0 <= lon <= 180.0:
+        raise ValueError(f"longitude {lon} is outside -180..180")
+    return pair
+
+
+Coordinate = Annotated[tuple[float, float], AfterValidator(_coordinate)]
+
+
+def _closed_ring(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(points) < 4:
+        raise ValueError(f"a polygon needs at least 4 coordinate pairs, got {len(points)}")
+    if points[0] != points[-1]:
+        raise ValueError("a polygon must be closed: the first and last pairs must be equal")
+    return points
+
+
+Polygon = Annotated[list[Coordinate], Field(max_length=100_000), AfterValidator(_closed_ring)]
+
+
+class Circle(Value):
+    """A WGS 84 centre and a radius in kilometres (CAP's unit; 0 means a point)."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(ge=0, le=20_037.5)
+
+
+class NamedValue(Value):
+    """CAP's valueName/value pair, used by parameters and event codes."""
+
+    name: ShortText
+    value: Text
+
+
+class Geocode(NamedValue):
+    """A coded area; Dutch code systems are checked (see `domain.geocodes`)."""
+
+    @model_validator(mode="after")
+    def _known_systems_are_valid(self) -> Geocode:
+        validate_geocode(self.name, self.value)
+        return self
+
+
+class Resource(Value):
+    description: ShortText
+    mime_type: ShortText
+    size: int | None = Field(default=None, ge=0)
+    uri: str | None = Field(default=None, max_length=4096)
+    deref_uri: str | None = None
+    digest: str | None = Field(default=None, max_length=256)
+
+
+class Area(Value):
+    description: Text
+    polygons: list[Polygon] = Field(default_factory=list)
+    circles: list[Circle] = Field(default_factory=list)
+    geocodes: list[Geocode] = Field(default_factory=list)
+    altitude: float | None = None
+    ceiling: float | None = None
+
+    @model_validator(mode="after")
+    def _ceiling_needs_altitude(self) -> Area:
+        if self.ceiling is not None:
+            if self.altitude is None:
+                raise ValueError("ceiling requires altitude (CAP 1.2)")
+            if self.altitude > self.ceiling:
+                raise ValueError("altitude must not exceed ceiling")
+        return self
+
+
+def _absolute_uri(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", value):
+        raise ValueError("web must be a full absolute URI")
+    return value
+
+
+class Info(Value):
+    """One info block: the message in one language for one event."""
+
+    language: Annotated[str, Field(pattern=r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")] = "en-US"
+    category: list[Category] = Field(min_length=1)
+    event: Text
+    response_type: list[ResponseType] = Field(default_factory=list)
+    urgency: Urgency
+    severity: Severity
+    certainty: Certainty
+    audience: Text | None = None
+    event_codes: list[NamedValue] = Field(default_factory=list)
+    effective: AwareDatetime | None = None
+    onset: AwareDatetime | None = None
+    expires: AwareDatetime | None = None
+    sender_name: Text | None = None
+    headline: Text | None = None
+    description: Text | None = None
+    instruction: Text | None = None
+    web: Annotated[str | None, AfterValidator(_absolute_uri)] = None
+    contact: Text | None = None
+    parameters: list[NamedValue] = Field(default_factory=list)
+    resources: list[Resource] = Field(default_factory=list)
+    areas: list[Area] = Field(default_factory=list)
+
+    def parameter(self, name: str) -> str | None:
+        """The first parameter of that name, for channel-specific fields carried as parameters."""
+        return next((p.value for p in self.parameters if p.name == name), None)
+
+
+class MessageRef(Value):
+    """An extended message identifier, as in CAP `references`: `sender,identifier,sent`."""
+
+    sender: CapId
+    identifier: CapId
+    sent: AwareDatetime
+
+    @classmethod
+    def parse(cls, triple: str) -> MessageRef:
+        parts = triple.split(",")
+        if len(parts) != 3:
+            raise ValueError(f"reference {triple!r} is not a sender,identifier,sent triple")
+        return cls(sender=parts[0], identifier=parts[1], sent=datetime.fromisoformat(parts[2]))
+
+    @property
+    def key(self) -> str:
+        """The identity that deduplicates messages: CAP identifiers are unique per sender."""
+        return f"{self.sender}|{self.identifier}"
+
+
+_NEEDS_REFERENCES = {MsgType.UPDATE, MsgType.CANCEL, MsgType.ACK, MsgType.ERROR}
+
+
+class AlertMessage(Value):
+    """One CAP `alert` message, as a partner published it (through whichever channel)."""
+
+    identifier: CapId
+    sender: CapId
+    sent: AwareDatetime
+    status: Status
+    msg_type: MsgType
+    source: Text | None = None
+    scope: Scope
+    restriction: Text | None = None
+    addresses: Text | None = None
+    codes: list[Text] = Field(default_factory=list)
+    note: Text | None = None
+    references: list[MessageRef] = Field(default_factory=list)
+    incidents: list[Annotated[str, Field(min_length=1, max_length=512)]] = Field(
+        default_factory=list
+    )
+    info: list[Info] = Field(default_factory=list)
+    signature: str | None = Field(default=None, description="An enveloped XML-DSig, kept verbatim")
+
+    @model_validator(mode="after")
+    def _cap_rules(self) -> AlertMessage:
+        if self.msg_type in _NEEDS_REFERENCES and not self.references:
+            raise ValueError(f"msgType {self.msg_type} requires references to earlier messages")
+        if self.scope is Scope.PRIVATE and not self.addresses:
+            raise ValueError("scope Private requires addresses (CAP 1.2)")
+        if self.scope is Scope.RESTRICTED and not self.restriction:
+            raise ValueError("scope Restricted requires restriction (CAP 1.2)")
+        if any(ref.key == self.key for ref in self.references):
+            raise ValueError("a message must not reference itself")
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.sender}|{self.identifier}"
+
+    @property
+    def ref(self) -> MessageRef:
+        return MessageRef(sender=self.sender, identifier=self.identifier, sent=self.sent)
+
+    def digest(self) -> str:
+        """A content fingerprint: the same message posted twice has the same digest."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+    def latest_expiry(self) -> datetime | None:
+        """When every info block has expired; None if any block never expires (or none exist)."""
+        expiries = [info.expires for info in self.info]
+        if not expiries or any(e is None for e in expiries):
+            return None
+        return max(e for e in expiries if e is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): the only place HTTP status codes are decided."""

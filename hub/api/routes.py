@@ -1,0 +1,114 @@
+"""The `/v1` resources: channels and their messages, canonical alerts and their history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from domain.alert import AlertEvent, AlertIssued
+from domain.errors import AlertNotFoundError, PayloadTooLargeError
+from domain.model import Status
+from domain.state import Lifecycle
+from hub.api.deps import HubDep
+from hub.api.events import event_document
+from hub.service import IngestResult
+from projections.alerts import AlertQuery, alert_document, find_alerts, get_alert
+
+router = APIRouter(prefix="/v1")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it is known to exceed the limit (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _accepted_body(result: IngestResult) -> dict[str, Any]:
+    return {
+        "accepted": [
+            {
+                "alert_id": str(a.alert_id),
+                "events": [{"type": e.type, "version": e.version} for e in a.events],
+            }
+            for a in result.accepted
+        ],
+        "duplicates": result.duplicates,
+    }
+
+
+@router.post("/channels/{channel}/messages", status_code=202, tags=["channels"])
+async def post_message(channel: str, request: Request, hub: HubDep) -> JSONResponse:
+    """Accept one native message; 202 only once its events are committed to the store."""
+    body = await read_body(request, hub.settings.max_body_bytes)
+    content_type = request.headers.get("content-type")
+    try:
+        result = await run_in_threadpool(hub.service.ingest, channel, body, content_type)
+    except Exception as exc:
+        hub.metrics.inc("alerthub_messages_total", channel=channel, outcome=type(exc).__name__)
+        raise
+    hub.metrics.inc("alerthub_messages_total", channel=channel, outcome="accepted")
+    hub.metrics.inc("alerthub_events_recorded_total", sum(len(a.events) for a in result.accepted))
+    if result.position and hub.settings.read_your_writes_timeout > 0:
+        hub.follower.wake()
+        await run_in_threadpool(
+            hub.follower.wait_for, result.position, hub.settings.read_your_writes_timeout
+        )
+    return JSONResponse(_accepted_body(result), status_code=202)
+
+
+@router.get("/channels", tags=["channels"])
+def list_channels(hub: HubDep) -> dict[str, Any]:
+    items = [{"name": c.name, "media_types": list(c.media_types)} for c in hub.channels.values()]
+    return {"items": items}
+
+
+@router.get("/alerts", tags=["alerts"])
+def list_alerts(
+    hub: HubDep,
+    lifecycle: Literal["active", "ended", "expired", "all"] = "active",
+    channel: Annotated[str | None, Query(max_length=64)] = None,
+    geocode: Annotated[str | None, Query(max_length=128)] = None,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    query = AlertQuery(
+        lifecycle=None if lifecycle == "all" else Lifecycle(lifecycle),
+        channel=channel,
+        geocode=geocode,
+        status=status.value if status else None,
+        limit=limit,
+        offset=offset,
+    )
+    states = find_alerts(hub.views.connect(), query, now)
+    return {"items": [alert_document(s, now) for s in states]}
+
+
+@router.get("/alerts/{alert_id}", tags=["alerts"])
+def read_alert(alert_id: UUID, hub: HubDep) -> dict[str, Any]:
+    state = get_alert(hub.views.connect(), alert_id)
+    if state is None:
+        raise AlertNotFoundError(f"no alert {alert_id}")
+    return alert_document(state, datetime.now(UTC))
+
+
+@router.get("/alerts/{alert_id}/events", tags=["alerts"])
+def alert_events(alert_id: UUID, hub: HubDep) -> dict[str, Any]:
+    events = [e for e in hub.store.events.get(alert_id) if isinstance(e, AlertIssued | AlertEvent)]
+    if not events:
+        raise AlertNotFoundError(f"no alert {alert_id}")
+    return {"alert_id": str(alert_id), "items": [event_document(e) for e in events]}

@@ -1,0 +1,126 @@
+"""The `alerthub` command: serve, ingest, channels (more subcommands join as the hub grows)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import structlog
+import uvicorn
+
+from domain.errors import AlertHubError
+from hub.api.app import create_app
+from hub.bootstrap import Hub, bootstrap
+from hub.settings import Settings, load_settings
+
+log = structlog.get_logger("hub.cli")
+
+MEDIA_TYPES_BY_SUFFIX = {".xml": "application/xml", ".json": "application/json"}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None
+    }
+    return load_settings(args.env_file, **overrides)
+
+
+def serve(args: argparse.Namespace) -> int:
+    hub = bootstrap(_settings(args))
+    hub.start()
+    settings = hub.settings
+    log.info(
+        "serving", url=f"http://{settings.host}:{settings.port}", data_dir=str(settings.data_dir)
+    )
+    try:
+        uvicorn.run(create_app(hub), host=settings.host, port=settings.port, log_config=None)
+    finally:
+        hub.close()
+    return 0
+
+
+def ingest(args: argparse.Namespace) -> int:
+    """Ingest native message files through the same path as HTTP; exit 1 if any was rejected."""
+    hub = bootstrap(_settings(args))
+    rejected = 0
+    try:
+        for path in args.files:
+            rejected += _ingest_file(hub, args.channel, Path(path), args.media_type)
+        hub.follower.catch_up()
+    finally:
+        hub.close()
+    return 1 if rejected else 0
+
+
+def _ingest_file(hub: Hub, channel: str, path: Path, media_type: str | None) -> int:
+    content_type = media_type or MEDIA_TYPES_BY_SUFFIX.get(path.suffix, "application/octet-stream")
+    try:
+        result = hub.service.ingest(channel, path.read_bytes(), content_type)
+    except (AlertHubError, OSError) as exc:
+        log.error("ingest.rejected", file=str(path), error=type(exc).__name__, detail=str(exc))
+        return 1
+    log.info(
+        "ingest.accepted",
+        file=str(path),
+        duplicates=result.duplicates,
+        alerts=[str(a.alert_id) for a in result.accepted],
+        events=sum(len(a.events) for a in result.accepted),
+    )
+    return 0
+
+
+def channels(args: argparse.Namespace) -> int:
+    hub = bootstrap(_settings(args))
+    try:
+        rows = [{"name": c.name, "media_types": list(c.media_types)} for c in hub.channels.values()]
+    finally:
+        hub.close()
+    if args.json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        sys.stdout.writelines(f"{r['name']:<12} {', '.join(r['media_types'])}\n" for r in rows)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="where the SQLite files live (default ./var)")
+    common.add_argument("--env-file", type=Path, help="an env file of ALERTHUB_* settings")
+    common.add_argument("--log-format", choices=["json", "console"], help="log renderer")
+    parser = argparse.ArgumentParser(prog="alerthub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+        "serve": (serve, "run the HTTP API and the projections"),
+        "ingest": (ingest, "ingest native message files through a channel"),
+        "channels": (channels, "list installed channels"),
+    }
+    for name, (handler, text) in commands.items():
+        cmd = sub.add_parser(name, parents=[common], help=text, description=text)
+        cmd.set_defaults(handler=handler)
+        if name == "serve":
+            cmd.add_argument("--host", help="bind address (default 127.0.0.1)")
+            cmd.add_argument("--port", type=int, help="port (default 8000)")
+        if name == "ingest":
+            cmd.add_argument("channel", help="channel name, e.g. cap")
+            cmd.add_argument("files", nargs="+", help="native message files")
+            cmd.add_argument("--media-type", help="override the media type guessed from the suffix")
+        if name == "channels":
+            cmd.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except AlertHubError as exc:
+        log.error("failed", error=type(exc).__name__, detail=str(exc))
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""Typed settings, read from `ALERTHUB_*` environment variables (and an optional env file).
+
+Defaults serve the embedded mode: one SQLite file under `./var`, no Kafka, no database server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every setting of the hub; `docs/settings` in the README lists them with their variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ALERTHUB_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where the SQLite files live")
+    host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP API")
+    max_body_bytes: int = Field(
+        default=1 * MIB, ge=1024, description="Largest accepted message body; larger gets 413"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json for machines, console for people"
+    )
+    read_your_writes_timeout: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds a POST waits for the views to show what it recorded (0: no wait)",
+    )
+    projection_poll_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between polls of the store when idle"
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka bootstrap servers; unset means the embedded stream"
+    )
+
+    @property
+    def events_db(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    @property
+    def views_db(self) -> Path:
+        return self.data_dir / "views.sqlite"
+
+
+def load_settings(env_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, an optional env file, then explicit overrides (highest)."""
+    return Settings(_env_file=env_file, **overrides)

@@ -1,0 +1,153 @@
+"""The canonical alerts view: each alert's current state, for queries by lifecycle, channel, area.
+
+Rows keep the folded `AlertState` as JSON plus the columns that queries filter on. Lifecycle is
+not stored: `expires_at` is, and "expired" is decided against the clock at query time.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from domain.alert import AlertEvent, AlertIssued, evolve
+from domain.state import AlertState, Lifecycle
+
+
+def utc_text(moment: datetime | None) -> str | None:
+    """A UTC timestamp whose text order is time order, for SQL comparisons."""
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AlertsProjection:
+    name = "alerts"
+
+    def create_tables(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY,"
+            " version INTEGER NOT NULL, status TEXT NOT NULL, ended INTEGER NOT NULL,"
+            " expires_at TEXT, sent TEXT NOT NULL, state TEXT NOT NULL)"
+        )
+        conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_sent ON alerts (sent DESC)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS alert_channels (alert_id TEXT, channel TEXT,"
+            " PRIMARY KEY (channel, alert_id))"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS alert_geocodes (alert_id TEXT, value TEXT,"
+            " PRIMARY KEY (value, alert_id))"
+        )
+
+    def apply(self, conn: sqlite3.Connection, event: DomainEventProtocol[UUID]) -> None:
+        if not isinstance(event, AlertIssued | AlertEvent):
+            return
+        alert_id = str(event.originator_id)
+        row = conn.execute(
+            "SELECT version, state FROM alerts WHERE alert_id=?", (alert_id,)
+        ).fetchone()
+        if row is not None and row["version"] >= event.originator_version:
+            return  # already applied: the stream is at-least-once, the view is exactly-once
+        state = AlertState.model_validate_json(row["state"]) if row else None
+        self._write(conn, evolve(state, event))
+
+    def _write(self, conn: sqlite3.Connection, state: AlertState) -> None:
+        alert_id = str(state.alert_id)
+        conn.execute(
+            "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?)",
+            (
+                alert_id,
+                state.version,
+                state.current.status.value,
+                int(state.ended is not None),
+                utc_text(state.expires_at),
+                utc_text(state.current.sent),
+                state.model_dump_json(),
+            ),
+        )
+        conn.execute("DELETE FROM alert_channels WHERE alert_id=?", (alert_id,))
+        conn.executemany(
+            "INSERT INTO alert_channels VALUES (?,?)", [(alert_id, c) for c in state.channels]
+        )
+        conn.execute("DELETE FROM alert_geocodes WHERE alert_id=?", (alert_id,))
+        geocodes = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
+        conn.executemany(
+            "INSERT INTO alert_geocodes VALUES (?,?)", [(alert_id, g) for g in geocodes]
+        )
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    lifecycle: Lifecycle | None = Lifecycle.ACTIVE  # None: all
+    channel: str | None = None
+    geocode: str | None = None
+    status: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+_LIFECYCLE_SQL = {
+    Lifecycle.ACTIVE: "a.ended = 0 AND (a.expires_at IS NULL OR a.expires_at > :now)",
+    Lifecycle.ENDED: "a.ended = 1",
+    Lifecycle.EXPIRED: "a.ended = 0 AND a.expires_at <= :now",
+}
+
+
+def find_alerts(conn: sqlite3.Connection, query: AlertQuery, now: datetime) -> list[AlertState]:
+    where, params = ["1=1"], {"now": utc_text(now), "limit": query.limit, "offset": query.offset}
+    if query.lifecycle is not None:
+        where.append(_LIFECYCLE_SQL[query.lifecycle])
+    if query.status is not None:
+        where.append("a.status = :status")
+        params["status"] = query.status
+    if query.channel is not None:
+        where.append("a.alert_id IN (SELECT alert_id FROM alert_channels WHERE channel = :channel)")
+        params["channel"] = query.channel
+    if query.geocode is not None:
+        where.append("a.alert_id IN (SELECT alert_id FROM alert_geocodes WHERE value = :geocode)")
+        params["geocode"] = query.geocode
+    sql = (
+        f"SELECT a.state FROM alerts a WHERE {' AND '.join(where)}"
+        " ORDER BY a.sent DESC, a.alert_id LIMIT :limit OFFSET :offset"
+    )
+    return [AlertState.model_validate_json(row[0]) for row in conn.execute(sql, params)]
+
+
+def get_alert(conn: sqlite3.Connection, alert_id: UUID) -> AlertState | None:
+    row = conn.execute("SELECT state FROM alerts WHERE alert_id=?", (str(alert_id),)).fetchone()
+    return None if row is None else AlertState.model_validate_json(row[0])
+
+
+def alert_document(state: AlertState, now: datetime) -> dict[str, Any]:
+    """The canonical alert as the API shows it (DESIGN.md §6), lifecycle derived at `now`."""
+    message = state.current.to_json()
+    return {
+        "alert_id": str(state.alert_id),
+        "version": state.version,
+        "lifecycle": state.lifecycle(now).value,
+        "origin": json.loads(state.origin.model_dump_json()),
+        "status": message["status"],
+        "msg_type": message["msg_type"],
+        "scope": message["scope"],
+        "sender": message["sender"],
+        "identifier": message["identifier"],
+        "sent": message["sent"],
+        "incidents": message.get("incidents", []),
+        "references": message.get("references", []),
+        "info": message.get("info", []),
+        "ended": None if state.ended is None else json.loads(state.ended.model_dump_json()),
+        "channels": state.channels,
+        "first_message_type": state.first_message_type.value,
+        "original_missing": bool(state.awaiting),
+        "awaiting": [json.loads(r.model_dump_json()) for r in state.awaiting],
+        "linked": [json.loads(r.model_dump_json()) for r in state.linked],
+        "message_count": len(state.messages),
+        "expires": state.expires_at.isoformat() if state.expires_at else None,
+        "recorded_at": state.recorded_at.isoformat(),
+        "updated_at": state.updated_at.isoformat(),
+        **({"signed": True} if state.current.signature else {}),
+    }
