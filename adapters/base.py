@@ -9,12 +9,12 @@ registered there exactly like an outside plugin, so the hub has no list of its o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from domain.commands import Command
+from domain.commands import Instruction
 from domain.errors import ChannelLoadError
 from domain.state import AlertState
 
@@ -43,8 +43,12 @@ class Channel(Protocol):
     name: str
     media_types: tuple[str, ...]
 
-    def parse(self, body: bytes, media_type: str) -> list[Command]:
-        """Native bytes to canonical commands; raises only `InvalidMessageError`."""
+    def parse(self, body: bytes, media_type: str) -> Sequence[Instruction]:
+        """Native bytes to canonical commands; raises only `InvalidMessageError`.
+
+        A channel whose feed is a snapshot ends with `EndMissingAlerts` when the body is the
+        complete feed (not a single item), so vanished items end.
+        """
         ...
 
     def selects(self, alert: AlertState) -> bool:

@@ -57,8 +57,14 @@ _FORMAT_TIMEOUT_S = 120.0
 
 READY_LINE = "Kafka Server started"
 _BIND_FAILURE = "Address already in use"
-DEFAULT_HEAP = ("-Xms256m", "-Xmx512m")
-_JVM_OPTS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true")
+# Small heap (the script default is 1 GiB) plus the GC flags of kafka-run-class.sh.
+DEFAULT_JVM_OPTIONS = (
+    "-Xms256m",
+    "-Xmx512m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-Djava.awt.headless=true",
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # shutdownHook=disable: otherwise log4j2's own JVM shutdown hook races Kafka's and the
@@ -259,20 +265,21 @@ class KafkaBroker:
         keep_work_dir: bool = False,
         start_timeout: float = 90.0,
         stop_timeout: float = 30.0,
-        heap: Sequence[str] = DEFAULT_HEAP,
+        jvm_options: Sequence[str] = DEFAULT_JVM_OPTIONS,
         properties: Mapping[str, str] | None = None,
     ) -> None:
         """Configure (but do not start) a broker.
 
         ``libs_dir`` defaults to ``ensure_kafka_libs()``; ``work_root`` is where the temp work dir
-        is created; ``properties`` override/extend server.properties.
+        is created; ``properties`` override/extend server.properties; ``jvm_options`` replace
+        the broker JVM flags (heap and GC).
         """
         self._libs_dir = libs_dir
         self._work_root = work_root
         self._keep_work_dir = keep_work_dir
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
-        self._heap = tuple(heap)
+        self._jvm_options = tuple(jvm_options)
         self._properties = dict(properties or {})
         self._work: Path | None = None
         self._ports: tuple[int, int] | None = None
@@ -478,7 +485,7 @@ class KafkaBroker:
         cmd = self._java_cmd(
             libs,
             "log4j2.properties",
-            (*self._heap, *_JVM_OPTS),
+            self._jvm_options,
             "kafka.Kafka",
             str(self.work_dir / "server.properties"),
         )

@@ -7,7 +7,6 @@ transition, shared with the projections. Event payloads are plain JSON data (the
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -42,6 +41,7 @@ class AlertIssued(Aggregate.Created):
 
     channel: str
     message: dict[str, Any]
+    thread: str | None
 
     @property
     def alert_message(self) -> AlertMessage:
@@ -49,7 +49,7 @@ class AlertIssued(Aggregate.Created):
 
     def evolve(self, state: AlertState | None = None) -> AlertState:
         return AlertState.issued(
-            self.originator_id, self.channel, self.alert_message, self.timestamp
+            self.originator_id, self.channel, self.alert_message, self.timestamp, self.thread
         )
 
 
@@ -122,16 +122,20 @@ class Alert(Aggregate):
 
     state: AlertState
 
-    def __init__(self, channel: str, message: dict[str, Any]) -> None:
+    def __init__(self, channel: str, message: dict[str, Any], thread: str | None) -> None:
         self.state = AlertState.issued(
-            self.id, channel, AlertMessage.model_validate(message), self.created_on
+            self.id, channel, AlertMessage.model_validate(message), self.created_on, thread
         )
 
     @classmethod
     def start(cls, alert_id: UUID, command: Command) -> Alert:
         """Open an alert with its first message; a Cancel seen first also ends it at once."""
         alert = cls._create(
-            AlertIssued, id=alert_id, channel=command.channel, message=command.message.to_json()
+            AlertIssued,
+            id=alert_id,
+            channel=command.channel,
+            message=command.message.to_json(),
+            thread=command.thread,
         )
         if isinstance(command, EndAlert):
             alert.receive(command)
@@ -166,9 +170,6 @@ class Alert(Aggregate):
             self.trigger_event(
                 AlertEnded, outcome=command.outcome.value, reason=command.reason, **payload
             )
-
-    def lifecycle_at(self, now: datetime) -> str:
-        return self.state.lifecycle(now).value
 
 
 class MessageReceived(Aggregate.Created):

@@ -45,6 +45,23 @@ class EndAlert(Command):
     reason: str | None = Field(default=None, max_length=4096)
 
 
+class EndMissingAlerts(Value):
+    """A complete snapshot of a channel's feed was read: its alerts missing from it have ended.
+
+    Feeds such as NL-Alert's list what is current; an item that vanishes has ended. The channel
+    names the threads present; the hub ends the channel's other open threads, stamped with the
+    time it observed the snapshot (parsing stays pure: it never reads a clock).
+    """
+
+    channel: str = Field(min_length=1, max_length=64)
+    present: frozenset[str]
+    outcome: Outcome = Outcome.RESOLVED
+    reason: str = Field(default="no longer in the feed", max_length=4096)
+
+
+Instruction = Command | EndMissingAlerts
+
+
 def command_for(channel: str, message: AlertMessage, thread: str | None = None) -> Command:
     """The command a CAP message asks for, by its msgType.
 

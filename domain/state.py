@@ -48,6 +48,7 @@ class AlertState(Value):
     alert_id: UUID
     version: int = Field(ge=1)
     origin: Origin
+    thread: str | None = Field(default=None, description="The channel's own id of the incident")
     channels: list[str]
     current: AlertMessage
     messages: list[AlertMessage] = Field(
@@ -65,10 +66,16 @@ class AlertState(Value):
 
     @classmethod
     def issued(
-        cls, alert_id: UUID, channel: str, message: AlertMessage, at: datetime
+        cls,
+        alert_id: UUID,
+        channel: str,
+        message: AlertMessage,
+        at: datetime,
+        thread: str | None = None,
     ) -> AlertState:
         return cls(
             alert_id=alert_id,
+            thread=thread,
             version=1,
             origin=Origin(
                 channel=channel,

@@ -16,7 +16,7 @@ from hub.metrics import Metrics
 from hub.service import IngestService
 from hub.settings import Settings
 from hub.store import EventStore, open_sqlite_store
-from projections.alerts import AlertsProjection
+from projections.alerts import AlertsProjection, open_threads
 from projections.database import ViewDatabase
 
 
@@ -54,8 +54,8 @@ def bootstrap(
     follower = Follower(
         store, views, [AlertsProjection()], poll_interval=settings.projection_poll_interval
     )
-    metrics = _metrics(follower)
-    return Hub(settings, store, found, IngestService(store, found), views, follower, metrics)
+    service = IngestService(store, found, open_threads=lambda c: open_threads(views.connect(), c))
+    return Hub(settings, store, found, service, views, follower, _metrics(follower))
 
 
 def _metrics(follower: Follower) -> Metrics:

@@ -8,8 +8,9 @@ conflict; the whole message is then re-decided on fresh state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from uuid import UUID
 
 import structlog
@@ -19,7 +20,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from adapters.base import Channel, media_type_of
 from domain.alert import Alert, MessageReceipt
-from domain.commands import Command
+from domain.commands import Command, EndAlert, EndMissingAlerts, Instruction
 from domain.errors import (
     ChannelNotFoundError,
     IdentifierReusedError,
@@ -27,6 +28,8 @@ from domain.errors import (
     UnsupportedMediaTypeError,
 )
 from domain.identity import receipt_id, resolve_alert_id
+from domain.model import AlertMessage, MsgType
+from domain.state import AlertState
 from hub.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -122,14 +125,54 @@ class _Attempt:
         return IngestResult(list(self.accepted.values()), self.duplicates, position)
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _no_open_threads(channel: str) -> list[AlertState]:
+    return []
+
+
+def end_of(state: AlertState, missing: EndMissingAlerts, now: datetime) -> EndAlert:
+    """The Cancel the hub writes for an alert that vanished from its channel's feed."""
+    current = state.current
+    message = AlertMessage(
+        identifier=f"{current.identifier}.vanished",
+        sender=current.sender,
+        sent=max(now.replace(microsecond=0), current.sent),
+        status=current.status,
+        msg_type=MsgType.CANCEL,
+        scope=current.scope,
+        restriction=current.restriction,
+        addresses=current.addresses,
+        references=[current.ref],
+        note=missing.reason,
+    )
+    return EndAlert(
+        channel=missing.channel,
+        message=message,
+        thread=state.thread,
+        outcome=missing.outcome,
+        reason=missing.reason,
+    )
+
+
 class IngestService:
     """The one path every native message takes, whatever its transport (HTTP, CLI, Kafka)."""
 
     def __init__(
-        self, store: EventStore, channels: Mapping[str, Channel], *, max_attempts: int = 8
+        self,
+        store: EventStore,
+        channels: Mapping[str, Channel],
+        *,
+        open_threads: Callable[[str], list[AlertState]] = _no_open_threads,
+        clock: Callable[[], datetime] = _utcnow,
+        max_attempts: int = 8,
     ) -> None:
         self.store = store
         self.channels = channels
+        self.open_threads = open_threads
+        self.clock = clock
         self.max_attempts = max_attempts
 
     def channel(self, name: str) -> Channel:
@@ -138,7 +181,9 @@ class IngestService:
         except KeyError:
             raise ChannelNotFoundError(f"no channel named {name!r} is installed") from None
 
-    def parse(self, channel_name: str, body: bytes, content_type: str | None) -> list[Command]:
+    def parse(
+        self, channel_name: str, body: bytes, content_type: str | None
+    ) -> Sequence[Instruction]:
         channel = self.channel(channel_name)
         media_type = media_type_of(content_type)
         if media_type not in channel.media_types:
@@ -161,7 +206,23 @@ class IngestService:
     def ingest(self, channel_name: str, body: bytes, content_type: str | None) -> IngestResult:
         return self.handle(self.parse(channel_name, body, content_type))
 
-    def handle(self, commands: list[Command]) -> IngestResult:
+    def _commands(self, instructions: Sequence[Instruction]) -> list[Command]:
+        """Expand snapshot instructions into the Cancel of each vanished alert."""
+        commands: list[Command] = []
+        for instruction in instructions:
+            if isinstance(instruction, EndMissingAlerts):
+                now = self.clock()
+                commands += [
+                    end_of(state, instruction, now)
+                    for state in self.open_threads(instruction.channel)
+                    if state.thread not in instruction.present
+                ]
+            else:
+                commands.append(instruction)
+        return commands
+
+    def handle(self, instructions: Sequence[Instruction]) -> IngestResult:
+        commands = self._commands(instructions)
         for attempt in range(1, self.max_attempts + 1):
             decision = _Attempt(self.store)
             for command in commands:

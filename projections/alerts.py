@@ -31,9 +31,13 @@ class AlertsProjection:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY,"
             " version INTEGER NOT NULL, status TEXT NOT NULL, ended INTEGER NOT NULL,"
-            " expires_at TEXT, sent TEXT NOT NULL, state TEXT NOT NULL)"
+            " expires_at TEXT, sent TEXT NOT NULL, thread TEXT, origin_channel TEXT NOT NULL,"
+            " state TEXT NOT NULL)"
         )
         conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_sent ON alerts (sent DESC)")
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS open_threads ON alerts (origin_channel, ended, thread)"
+        )
         conn.execute(
             "CREATE TABLE IF NOT EXISTS alert_channels (alert_id TEXT, channel TEXT,"
             " PRIMARY KEY (channel, alert_id))"
@@ -58,7 +62,7 @@ class AlertsProjection:
     def _write(self, conn: sqlite3.Connection, state: AlertState) -> None:
         alert_id = str(state.alert_id)
         conn.execute(
-            "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 alert_id,
                 state.version,
@@ -66,6 +70,8 @@ class AlertsProjection:
                 int(state.ended is not None),
                 utc_text(state.expires_at),
                 utc_text(state.current.sent),
+                state.thread,
+                state.origin.channel,
                 state.model_dump_json(),
             ),
         )
@@ -115,6 +121,15 @@ def find_alerts(conn: sqlite3.Connection, query: AlertQuery, now: datetime) -> l
         " ORDER BY a.sent DESC, a.alert_id LIMIT :limit OFFSET :offset"
     )
     return [AlertState.model_validate_json(row[0]) for row in conn.execute(sql, params)]
+
+
+def open_threads(conn: sqlite3.Connection, channel: str) -> list[AlertState]:
+    """Alerts a channel opened under its own thread ids that have not ended."""
+    rows = conn.execute(
+        "SELECT state FROM alerts WHERE origin_channel=? AND ended=0 AND thread IS NOT NULL",
+        (channel,),
+    )
+    return [AlertState.model_validate_json(row[0]) for row in rows]
 
 
 def get_alert(conn: sqlite3.Connection, alert_id: UUID) -> AlertState | None:
