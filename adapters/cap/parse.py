@@ -128,7 +128,8 @@ def _alert(root: Element) -> dict[str, Any]:
         elif name == "code":
             data["codes"].append(_text(child, path, name))
         elif name == "references":
-            data["references"] = _references(_text(child, path, name), path)
+            if text := _text(child, path, name):
+                data["references"] = _references(text, path)
         elif name == "incidents":
             data["incidents"] = [
                 a or b for a, b in _INCIDENT_TOKENS.findall(_text(child, path, name))
@@ -141,9 +142,11 @@ def _alert(root: Element) -> dict[str, Any]:
 
 
 def _set_once(data: dict[str, Any], key: str, value: str, path: str) -> None:
+    """Set a single-valued field; an empty element counts as absent (real senders emit them)."""
     if key in data:
         raise InvalidMessageError("may appear only once", location=path)
-    data[key] = value
+    if value:
+        data[key] = value
 
 
 def _references(text: str, path: str) -> list[dict[str, str]]:
@@ -156,8 +159,6 @@ def _references(text: str, path: str) -> list[dict[str, str]]:
                 location=path,
             )
         refs.append({"sender": parts[0], "identifier": parts[1], "sent": parts[2]})
-    if not refs:
-        raise InvalidMessageError("references is empty", location=path)
     return refs
 
 

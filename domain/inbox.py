@@ -1,0 +1,122 @@
+"""Deciding a batch of commands: which alert each belongs to, duplicates, and the resulting events.
+
+An `Inbox` is one consistent decision over one native message's commands (a feed snapshot can hold
+many). It loads each aggregate at most once through the `load` function it is given, so the same
+logic runs against the event store (the hub) or purely in memory (the conformance suite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.alert import Alert, MessageReceipt
+from domain.commands import Command, EndAlert, EndMissingAlerts, Instruction
+from domain.errors import IdentifierReusedError
+from domain.identity import receipt_id, resolve_alert_id
+from domain.model import AlertMessage, MsgType
+from domain.state import AlertState
+
+Loader = Callable[[UUID], Aggregate | None]
+
+
+def _nothing(_: UUID) -> None:
+    return None
+
+
+class Inbox:
+    def __init__(self, load: Loader = _nothing) -> None:
+        self._load = load
+        self.alerts: dict[UUID, Alert] = {}
+        self.receipts: dict[UUID, MessageReceipt] = {}
+        self.touched: list[UUID] = []
+        self.duplicates = 0
+
+    def receipt(self, rid: UUID) -> MessageReceipt | None:
+        if rid not in self.receipts:
+            found = self._load(rid)
+            if not isinstance(found, MessageReceipt):
+                return None
+            self.receipts[rid] = found
+        return self.receipts[rid]
+
+    def alert(self, aid: UUID) -> Alert | None:
+        if aid not in self.alerts:
+            found = self._load(aid)
+            if not isinstance(found, Alert):
+                return None
+            self.alerts[aid] = found
+        return self.alerts[aid]
+
+    def apply(self, command: Command) -> UUID | None:
+        """Decide one command; returns its alert id, or None for a duplicate."""
+        message = command.message
+        rid, digest = receipt_id(message.key), message.digest()
+        seen = self.receipt(rid)
+        if seen is not None:
+            if seen.digest != digest:
+                raise IdentifierReusedError(
+                    f"message {message.identifier} from {message.sender} was already received "
+                    "with different content; CAP identifiers must be unique per sender"
+                )
+            self.duplicates += 1
+            return None
+        aid = resolve_alert_id(
+            command,
+            alert_of_message=lambda r: receipt.alert_id if (receipt := self.receipt(r)) else None,
+            alert_exists=lambda a: self.alert(a) is not None,
+        )
+        alert = self.alert(aid)
+        if alert is None:
+            self.alerts[aid] = Alert.start(aid, command)
+        else:
+            alert.receive(command)
+        self.receipts[rid] = MessageReceipt.record(rid, aid, digest)
+        if aid not in self.touched:
+            self.touched.append(aid)
+        return aid
+
+    def apply_all(
+        self,
+        instructions: Iterable[Instruction],
+        *,
+        now: datetime,
+        open_threads: Callable[[str], Iterable[AlertState]],
+    ) -> None:
+        for instruction in instructions:
+            if isinstance(instruction, EndMissingAlerts):
+                for state in open_threads(instruction.channel):
+                    if state.thread not in instruction.present and state.ended is None:
+                        self.apply(end_of(state, instruction, now))
+            else:
+                self.apply(instruction)
+
+    def pending(self) -> list[Aggregate]:
+        return [*self.alerts.values(), *self.receipts.values()]
+
+
+def end_of(state: AlertState, missing: EndMissingAlerts, now: datetime) -> EndAlert:
+    """The Cancel the hub writes for an alert that vanished from its channel's feed."""
+    current = state.current
+    message = AlertMessage(
+        identifier=f"{current.identifier}.vanished",
+        sender=current.sender,
+        sent=max(now.replace(microsecond=0), current.sent),
+        status=current.status,
+        msg_type=MsgType.CANCEL,
+        scope=current.scope,
+        restriction=current.restriction,
+        addresses=current.addresses,
+        references=[current.ref],
+        note=missing.reason,
+    )
+    return EndAlert(
+        channel=missing.channel,
+        message=message,
+        thread=state.thread,
+        outcome=missing.outcome,
+        reason=missing.reason,
+    )
