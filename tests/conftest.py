@@ -1,4 +1,4 @@
-"""Shared fixtures: a hub on real SQLite files in a temporary folder, built by the real bootstrap."""
+"""Shared fixtures: a hub on real SQLite files in a temporary folder, built by the bootstrap."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The CAP 1.2 channel: the spec's examples, real-world messages, hostile input, XSD-valid output."""
+"""The CAP 1.2 channel: spec examples, real-world messages, hostile input, XSD-valid output."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ VALID_REAL = [p for p in (FIXTURES / "real").glob("*.xml") if "not-xsd-valid" no
     "path", sorted([*EXAMPLES.glob("*.xml"), *VALID_REAL]), ids=lambda p: p.name
 )
 def test_rendering_is_xsd_valid_and_round_trips(path: Path) -> None:
-    """Parse -> render gives a CAP 1.2 document the XSD accepts, which parses to the same message."""
+    """Parse -> render gives an XSD-valid CAP 1.2 document that parses to the same message."""
     message = parse_cap(path.read_bytes())
     xml = render_cap(message)
     assert_valid(xml)

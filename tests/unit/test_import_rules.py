@@ -39,7 +39,7 @@ def imports_of(path: Path) -> set[str]:
 
 
 def permitted(name: str, allowed: set[str]) -> bool:
-    top = name.split(".")[0]
+    top = name.split(".", maxsplit=1)[0]
     return top in STDLIB or any(name == a or name.startswith(a + ".") for a in allowed)
 
 
