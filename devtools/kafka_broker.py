@@ -36,7 +36,10 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 __all__ = [
+    "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
+    "POM_PATH",
+    "READY_LINE",
     "KafkaBroker",
     "KafkaBrokerError",
     "default_libs_dir",

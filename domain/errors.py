@@ -11,6 +11,7 @@
     ├── NotFoundError
     │   ├── AlertNotFoundError
     │   └── ChannelNotFoundError
+    ├── ContentionError              concurrent writers kept winning; safe to retry later
     ├── ChannelLoadError             a channel plugin could not be loaded (names the plugin)
     └── ConfigurationError           settings that cannot work together
 
@@ -84,6 +85,10 @@ class AlertNotFoundError(NotFoundError):
 
 class ChannelNotFoundError(NotFoundError):
     """No installed channel has this name."""
+
+
+class ContentionError(AlertHubError):
+    """The same alerts kept changing under us; nothing was written and a retry is safe."""
 
 
 class ChannelLoadError(AlertHubError):

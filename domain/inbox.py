@@ -95,7 +95,8 @@ class Inbox:
                 self.apply(instruction)
 
     def pending(self) -> list[Aggregate]:
-        return [*self.alerts.values(), *self.receipts.values()]
+        """Receipts first: the last notification of every transaction is then an alert event."""
+        return [*self.receipts.values(), *self.alerts.values()]
 
 
 def end_of(state: AlertState, missing: EndMissingAlerts, now: datetime) -> EndAlert:

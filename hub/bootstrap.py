@@ -16,6 +16,7 @@ from hub.metrics import Metrics
 from hub.service import IngestService
 from hub.settings import Settings
 from hub.store import EventStore, open_sqlite_store
+from hub.stream_embedded import EmbeddedStream
 from projections.alerts import AlertsProjection, open_threads
 from projections.database import ViewDatabase
 
@@ -52,7 +53,10 @@ def bootstrap(
     store = open_sqlite_store(settings.events_db)
     views = ViewDatabase(settings.views_db)
     follower = Follower(
-        store, views, [AlertsProjection()], poll_interval=settings.projection_poll_interval
+        EmbeddedStream(store),
+        views,
+        [AlertsProjection()],
+        poll_interval=settings.projection_poll_interval,
     )
     service = IngestService(store, found, open_threads=lambda c: open_threads(views.connect(), c))
     return Hub(settings, store, found, service, views, follower, _metrics(follower))
@@ -66,7 +70,11 @@ def _metrics(follower: Follower) -> Metrics:
     metrics.gauge(
         "alerthub_projection_position",
         "Last notification id applied by each projection",
-        lambda: {(("projection", n),): float(p) for n, p in follower.positions().items()},
+        lambda: {
+            (("projection", name), ("partition", str(partition))): float(position)
+            for name, checkpoint in follower.checkpoints().items()
+            for partition, position in checkpoint.items()
+        },
     )
     metrics.gauge(
         "alerthub_projection_lag",

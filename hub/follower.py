@@ -1,37 +1,34 @@
-"""The embedded stream: projections follow the store's notification log in-process.
+"""Keeps projections caught up with an event stream (embedded log or Kafka), in a thread.
 
-A background thread reads pages of notifications past each projection's position and applies
-them (rows + position in one transaction). Writers `wake()` it after a commit so views follow
-within milliseconds; it also polls, so writes from other processes are seen too.
+Writers `wake()` it after a commit so views follow within milliseconds; it also polls, so events
+written by other processes are seen too. `wait_for` gives the HTTP API read-your-writes.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import structlog
 
-from hub.store import EventStore
-from projections.base import Positioned, Projection, apply_page, install
+from projections.base import Projection, apply_page, install
 from projections.database import ViewDatabase
+from projections.stream import EventStream, lag, reached
 
 log = structlog.get_logger(__name__)
 
 
 class Follower:
-    """Keeps a set of projections caught up with the event store."""
-
     def __init__(
         self,
-        store: EventStore,
+        stream: EventStream,
         db: ViewDatabase,
         projections: Sequence[Projection],
         *,
         poll_interval: float = 0.5,
         page_size: int = 500,
     ) -> None:
-        self.store, self.db, self.projections = store, db, list(projections)
+        self.stream, self.db, self.projections = stream, db, list(projections)
         self.poll_interval, self.page_size = poll_interval, page_size
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -40,43 +37,35 @@ class Follower:
         for projection in self.projections:
             install(db, projection)
 
-    def positions(self) -> dict[str, int]:
-        return {p.name: self.db.position(p.name) for p in self.projections}
+    def checkpoints(self) -> dict[str, dict[int, int]]:
+        return {p.name: self.db.checkpoint(p.name) for p in self.projections}
 
     def lag(self) -> dict[str, int]:
-        head = self.store.max_position()
-        return {name: head - pos for name, pos in self.positions().items()}
+        head = self.stream.head()
+        return {name: lag(head, at) for name, at in self.checkpoints().items()}
 
     def run_once(self) -> int:
-        """Apply one page to every projection; returns how many events were applied in total."""
+        """Apply one page to every projection; returns how many records were applied."""
         applied = 0
         for projection in self.projections:
-            start = self.db.position(projection.name)
-            page = self._page(start)
+            page = self.stream.read(self.db.checkpoint(projection.name), self.page_size)
             if page:
-                applied += len(page)
-                apply_page(self.db, projection, page)
+                applied += apply_page(self.db, projection, page) or len(page)
         if applied:
             with self._advanced:
                 self._advanced.notify_all()
         return applied
 
-    def _page(self, after: int) -> list[Positioned]:
-        notifications = self.store.recorder.select_notifications(
-            start=after, limit=self.page_size, inclusive_of_start=False
-        )
-        return [(n.id, self.store.mapper.to_domain_event(n)) for n in notifications]
-
     def catch_up(self) -> None:
-        """Apply everything recorded so far (used by the CLI and tests)."""
+        """Apply everything recorded so far (the CLI and tests use this)."""
         while self.run_once():
             pass
 
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Block until every projection has reached `position` (read-your-writes)."""
+    def wait_for(self, target: Mapping[int, int], timeout: float) -> bool:
+        """Block until every projection has applied `target` (read-your-writes)."""
         with self._advanced:
             return self._advanced.wait_for(
-                lambda: min(self.positions().values(), default=position) >= position, timeout
+                lambda: all(reached(at, target) for at in self.checkpoints().values()), timeout
             )
 
     def wake(self) -> None:

@@ -8,6 +8,8 @@ conflict; the whole message is then re-decided on fresh state.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +22,12 @@ from eventsourcing.persistence import RecordConflictError
 
 from adapters.base import Channel, media_type_of
 from domain.commands import Instruction
-from domain.errors import ChannelNotFoundError, InvalidMessageError, UnsupportedMediaTypeError
+from domain.errors import (
+    ChannelNotFoundError,
+    ContentionError,
+    InvalidMessageError,
+    UnsupportedMediaTypeError,
+)
 from domain.inbox import Inbox
 from domain.state import AlertState
 from hub.store import EventStore
@@ -65,7 +72,7 @@ class IngestService:
         *,
         open_threads: Callable[[str], list[AlertState]] = _no_open_threads,
         clock: Callable[[], datetime] = _utcnow,
-        max_attempts: int = 8,
+        max_attempts: int = 32,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -111,8 +118,9 @@ class IngestService:
             try:
                 return self._save(inbox)
             except RecordConflictError:
-                log.info("ingest.conflict_retry", attempt=attempt)
-        raise RuntimeError(f"gave up after {self.max_attempts} concurrent-write conflicts")
+                log.debug("ingest.conflict_retry", attempt=attempt)
+                time.sleep(random.uniform(0, 0.002 * attempt))  # de-synchronise the writers
+        raise ContentionError(f"gave up after {self.max_attempts} concurrent-write conflicts")
 
     def _load(self, aggregate_id: UUID) -> Aggregate | None:
         try:

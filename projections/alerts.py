@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-
 from domain.alert import AlertEvent, AlertIssued, evolve
 from domain.state import AlertState, Lifecycle
+from projections.stream import Event
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -47,7 +46,7 @@ class AlertsProjection:
             " PRIMARY KEY (value, alert_id))"
         )
 
-    def apply(self, conn: sqlite3.Connection, event: DomainEventProtocol[UUID]) -> None:
+    def apply(self, conn: sqlite3.Connection, event: Event) -> None:
         if not isinstance(event, AlertIssued | AlertEvent):
             return
         alert_id = str(event.originator_id)

@@ -1,7 +1,8 @@
 """What a projection is: a named view with its own tables that folds events in, exactly once.
 
-The runner hands a projection pages of `(position, event)`; the rows the projection writes and its
-new position commit in one transaction, so after any crash a view is exactly as of its position.
+The runner hands a projection pages of stream records; the rows the projection writes and its new
+checkpoint commit in one transaction, so after any crash a view is exactly as of its checkpoint.
+Records at or before the checkpoint are skipped (the stream is at-least-once).
 """
 
 from __future__ import annotations
@@ -9,13 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from typing import Protocol
-from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
 
 from projections.database import ViewDatabase
-
-Positioned = tuple[int, DomainEventProtocol[UUID]]
+from projections.stream import Event, StreamRecord
 
 
 class Projection(Protocol):
@@ -25,7 +22,7 @@ class Projection(Protocol):
         """Create the view's tables if they do not exist (idempotent)."""
         ...
 
-    def apply(self, conn: sqlite3.Connection, event: DomainEventProtocol[UUID]) -> None:
+    def apply(self, conn: sqlite3.Connection, event: Event) -> None:
         """Fold one event into the view's rows, inside the caller's transaction."""
         ...
 
@@ -35,18 +32,15 @@ def install(db: ViewDatabase, projection: Projection) -> None:
         projection.create_tables(conn)
 
 
-def apply_page(db: ViewDatabase, projection: Projection, page: Sequence[Positioned]) -> int:
-    """Apply the events of a page past the projection's position; returns the new position."""
+def apply_page(db: ViewDatabase, projection: Projection, page: Sequence[StreamRecord]) -> int:
+    """Apply the records past the projection's checkpoint; returns how many were applied."""
     with db.transaction() as conn:
-        row = conn.execute(
-            "SELECT position FROM positions WHERE name=?", (projection.name,)
-        ).fetchone()
-        current = int(row[0]) if row else 0
-        fresh = [(pos, event) for pos, event in page if pos > current]
-        if not fresh:
-            return current
-        for _, event in fresh:
-            projection.apply(conn, event)
-        last = fresh[-1][0]
-        db.advance(conn, projection.name, last)
-        return last
+        checkpoint = db.checkpoint(projection.name, conn)
+        fresh = [r for r in page if r.position > checkpoint.get(r.partition, -1)]
+        last: dict[int, int] = {}
+        for record in fresh:
+            projection.apply(conn, record.event)
+            last[record.partition] = record.position
+        for partition, position in last.items():
+            db.advance(conn, projection.name, partition, position)
+        return len(fresh)

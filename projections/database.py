@@ -30,8 +30,9 @@ class ViewDatabase:
         self._lock = threading.Lock()
         with self.transaction() as conn:
             conn.execute(
-                "CREATE TABLE IF NOT EXISTS positions"
-                " (name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS positions (name TEXT NOT NULL,"
+                " partition INTEGER NOT NULL, position INTEGER NOT NULL,"
+                " PRIMARY KEY (name, partition))"
             )
 
     def connect(self) -> sqlite3.Connection:
@@ -59,24 +60,25 @@ class ViewDatabase:
             raise
         conn.execute("COMMIT")
 
-    def position(self, name: str) -> int:
-        row = (
-            self.connect()
-            .execute("SELECT position FROM positions WHERE name=?", (name,))
-            .fetchone()
+    def checkpoint(self, name: str, conn: sqlite3.Connection | None = None) -> dict[int, int]:
+        """partition -> last position applied, for one projection (or the relay)."""
+        rows = (conn or self.connect()).execute(
+            "SELECT partition, position FROM positions WHERE name=?", (name,)
         )
-        return int(row[0]) if row else 0
+        return {int(p): int(pos) for p, pos in rows}
 
     @staticmethod
-    def advance(conn: sqlite3.Connection, name: str, position: int) -> None:
-        """Move a projection's position forward inside the caller's transaction, never back."""
+    def advance(conn: sqlite3.Connection, name: str, partition: int, position: int) -> None:
+        """Move a position forward inside the caller's transaction, never back."""
         cursor = conn.execute(
-            "INSERT INTO positions VALUES (?, ?) ON CONFLICT(name) DO UPDATE "
+            "INSERT INTO positions VALUES (?, ?, ?) ON CONFLICT(name, partition) DO UPDATE "
             "SET position=excluded.position WHERE positions.position < excluded.position",
-            (name, position),
+            (name, partition, position),
         )
         if cursor.rowcount != 1:
-            raise PositionConflictError(f"projection {name} is already at or past {position}")
+            raise PositionConflictError(
+                f"{name} is already at or past {position} in partition {partition}"
+            )
 
     def close(self) -> None:
         with self._lock:

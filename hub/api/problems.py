@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.errors import (
     AlertHubError,
     ConflictError,
+    ContentionError,
     InvalidMessageError,
     MalformedMessageError,
     NotFoundError,
@@ -31,6 +32,7 @@ _STATUS: tuple[tuple[type[AlertHubError], int, str], ...] = (
     (InvalidMessageError, 422, "invalid-message"),
     (ConflictError, 409, "conflict"),
     (NotFoundError, 404, "not-found"),
+    (ContentionError, 503, "contention"),
 )
 
 

@@ -64,7 +64,7 @@ async def post_message(channel: str, request: Request, hub: HubDep) -> JSONRespo
     if result.position and hub.settings.read_your_writes_timeout > 0:
         hub.follower.wake()
         await run_in_threadpool(
-            hub.follower.wait_for, result.position, hub.settings.read_your_writes_timeout
+            hub.follower.wait_for, {0: result.position}, hub.settings.read_your_writes_timeout
         )
     return JSONResponse(_accepted_body(result), status_code=202)
 

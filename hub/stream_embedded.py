@@ -1,0 +1,44 @@
+"""The embedded stream: the event store's notification log, read as a single partition."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from hub.store import EventStore
+from projections.stream import Checkpoint, Event, StreamRecord
+
+PARTITION = 0
+
+
+class EmbeddedStream:
+    """Alert events of the store in notification order; position = notification id."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.topics = store.alert_topics
+
+    def read(self, after: Checkpoint, limit: int = 500) -> list[StreamRecord]:
+        notifications = self.store.recorder.select_notifications(
+            start=after.get(PARTITION, 0), limit=limit, topics=self.topics, inclusive_of_start=False
+        )
+        to_event = self.store.mapper.to_domain_event
+        return [StreamRecord(PARTITION, n.id, cast(Event, to_event(n))) for n in notifications]
+
+    def head(self) -> dict[int, int]:
+        return {PARTITION: self.store.max_position()}
+
+    def checkpoint_before(self, moment: datetime) -> dict[int, int]:
+        """Binary search on notification ids; event timestamps grow with them (one writer)."""
+        low, high = 0, self.store.max_position()
+        while low < high:
+            middle = (low + high) // 2
+            page = self.read({PARTITION: middle}, limit=1)
+            if not page or page[0].event.timestamp >= moment:
+                high = middle
+            else:
+                low = page[0].position
+        return {PARTITION: low}
+
+    def close(self) -> None:
+        """The store is closed by its owner."""
