@@ -61,6 +61,10 @@ def native_messages(state: AlertState) -> list[dict[str, Any]]:
     return [m.to_json() for m in state.messages if not _synthetic(m)]
 
 
+def _native_keys(state: AlertState) -> set[str]:
+    return {m.key for m in state.messages if not _synthetic(m)}
+
+
 def _synthetic(message: AlertMessage) -> bool:
     return message.identifier.endswith(".vanished")
 
@@ -112,7 +116,12 @@ class ChannelConformance:
         assert inbox.duplicates > before
 
     def test_round_trip(self) -> None:
-        """native -> canonical -> native -> canonical gives the same alerts and messages."""
+        """native -> canonical -> native -> canonical: same alert, same content, same ending.
+
+        The rendering's body is posted to a fresh hub; the alert it opens must be the same alert
+        showing the same current message (a format that carries history, like a Burgernet action,
+        may bring more of it back; a single-item format brings back the current one).
+        """
         inbox = fold(self.channel, self.samples)
         own = self._own_alerts(inbox)
         assert own, "the samples opened no alert of this channel"
@@ -121,7 +130,9 @@ class ChannelConformance:
             again = fold(self.channel, [Sample(rendering.body, rendering.media_type)])
             assert state.alert_id in again.alerts, f"rendering of {state.alert_id} is another alert"
             copy = again.alerts[state.alert_id].state
-            assert native_messages(copy) == native_messages(state)
+            if not _synthetic(state.current):
+                assert copy.current.to_json() == state.current.to_json()
+            assert _native_keys(copy) <= _native_keys(state)
             if state.ended is not None and not _synthetic(state.messages[-1]):
                 assert copy.ended is not None
                 assert copy.ended.outcome == state.ended.outcome
@@ -144,7 +155,11 @@ class ChannelConformance:
                 self.channel.parse(sample.body, sample.media_type)
             assert str(caught.value), sample.name
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+    )
     @given(data=st.data())
     def test_fuzzed_input_raises_only_the_contract_error(self, data: st.DataObject) -> None:
         """Random bytes and mutated samples either parse or raise InvalidMessageError."""

@@ -203,7 +203,7 @@ class Area(Value):
 
 
 def _absolute_uri(value: str | None) -> str | None:
-    if value is not None and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", value):
+    if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S+", value):
         raise ValueError("web must be a full absolute URI")
     return value
 

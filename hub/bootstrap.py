@@ -1,24 +1,33 @@
 """The one composition root: settings in, a wired hub out. Nothing is built at import time.
 
 Production (`alerthub serve`), the CLI and the tests all call `bootstrap` with their own settings,
-so they run the same wiring.
+so they run the same wiring. Without Kafka the store's notification log is the stream; with a
+Kafka bootstrap the relay publishes every event, projections read the topic, and partners may
+publish on ingress topics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.base import Channel, discover_channels
+from hub.avro import AvroCodec
 from hub.follower import Follower
+from hub.ingress import Ingress
+from hub.kafka_topics import DEADLETTER, ensure_topics, ingress_topic
 from hub.logging import configure_logging
 from hub.metrics import Metrics
+from hub.relay import Relay, kafka_producer
 from hub.service import IngestService
 from hub.settings import Settings
 from hub.store import EventStore, open_sqlite_store
-from hub.stream_embedded import EmbeddedStream
+from hub.stream_embedded import PARTITION, EmbeddedStream
+from hub.stream_kafka import KafkaStream
+from hub.worker import Worker
 from projections.alerts import AlertsProjection, open_threads
 from projections.database import ViewDatabase
+from projections.stream import EventStream
 
 
 @dataclass
@@ -28,14 +37,30 @@ class Hub:
     channels: Mapping[str, Channel]
     service: IngestService
     views: ViewDatabase
+    stream: EventStream
     follower: Follower
     metrics: Metrics
+    relay: Relay | None = None
+    ingress: Ingress | None = None
+    workers: list[Worker] = field(default_factory=list)
 
     def start(self) -> None:
-        self.follower.start()
+        for worker in self.workers:
+            worker.start()
+
+    def wait_for_views(self, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until the views show the store up to `position`."""
+        for worker in self.workers:
+            worker.wake()
+        if self.relay is None:
+            return self.follower.wait_for({PARTITION: position}, timeout)
+        offsets = self.relay.wait_published(position, timeout)
+        return offsets is not None and self.follower.wait_for(offsets, timeout)
 
     def close(self) -> None:
-        self.follower.stop()
+        for worker in reversed(self.workers):
+            worker.stop()
+        self.stream.close()
         self.views.close()
         self.store.close()
 
@@ -52,33 +77,77 @@ def bootstrap(
     found = discover_channels() if channels is None else channels
     store = open_sqlite_store(settings.events_db)
     views = ViewDatabase(settings.views_db)
-    follower = Follower(
-        EmbeddedStream(store),
-        views,
-        [AlertsProjection()],
-        poll_interval=settings.projection_poll_interval,
-    )
     service = IngestService(store, found, open_threads=lambda c: open_threads(views.connect(), c))
-    return Hub(settings, store, found, service, views, follower, _metrics(follower))
-
-
-def _metrics(follower: Follower) -> Metrics:
     metrics = Metrics()
+    if settings.kafka_bootstrap is None:
+        stream: EventStream = EmbeddedStream(store)
+        relay = ingress = None
+    else:
+        stream, relay, ingress = _kafka(settings, store, views, service, found, metrics)
+    follower = Follower(
+        stream, views, [AlertsProjection()], poll_interval=settings.projection_poll_interval
+    )
+    hub = Hub(settings, store, found, service, views, stream, follower, metrics, relay, ingress)
+    hub.workers = [w for w in (relay, ingress) if w is not None and _wanted(settings, w)]
+    if settings.run_projector:
+        hub.workers.append(follower)
+    _describe_metrics(hub)
+    return hub
+
+
+def _wanted(settings: Settings, worker: Worker) -> bool:
+    return settings.run_relay if isinstance(worker, Relay) else settings.kafka_ingress
+
+
+def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
+    settings: Settings,
+    store: EventStore,
+    views: ViewDatabase,
+    service: IngestService,
+    channels: Mapping[str, Channel],
+    metrics: Metrics,
+) -> tuple[EventStream, Relay, Ingress]:
+    bootstrap_servers = settings.kafka_bootstrap
+    assert bootstrap_servers is not None
+    topics = [settings.kafka_topic, DEADLETTER, *(ingress_topic(c) for c in channels)]
+    ensure_topics(bootstrap_servers, topics, settings.kafka_partitions)
+    codec = AvroCodec()
+    relay = Relay(
+        EmbeddedStream(store), views, codec, kafka_producer(bootstrap_servers), settings.kafka_topic
+    )
+    ingress = Ingress(
+        service,
+        bootstrap_servers,
+        channels,
+        group=f"{settings.kafka_group}-ingress",
+        metrics=metrics,
+    )
+    return KafkaStream(bootstrap_servers, settings.kafka_topic, codec), relay, ingress
+
+
+def _describe_metrics(hub: Hub) -> None:
+    metrics = hub.metrics
     metrics.describe("alerthub_messages_total", "counter", "Native messages by channel and outcome")
     metrics.describe("alerthub_events_recorded_total", "counter", "Events committed to the store")
     metrics.describe("alerthub_http_requests_total", "counter", "HTTP requests by route and status")
     metrics.gauge(
         "alerthub_projection_position",
-        "Last notification id applied by each projection",
+        "Last stream position applied, per projection and partition",
         lambda: {
             (("projection", name), ("partition", str(partition))): float(position)
-            for name, checkpoint in follower.checkpoints().items()
+            for name, checkpoint in hub.follower.checkpoints().items()
             for partition, position in checkpoint.items()
         },
     )
     metrics.gauge(
         "alerthub_projection_lag",
-        "Events recorded but not yet applied, per projection",
-        lambda: {(("projection", n),): float(lag) for n, lag in follower.lag().items()},
+        "Events on the stream not yet applied, per projection",
+        lambda: {(("projection", n),): float(lag) for n, lag in hub.follower.lag().items()},
     )
-    return metrics
+    if hub.relay is not None:
+        relay = hub.relay
+        metrics.gauge(
+            "alerthub_relay_lag",
+            "Events recorded in the store but not yet on Kafka",
+            lambda: {(): float(relay.lag())},
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -72,6 +74,23 @@ def _ingest_file(hub: Hub, channel: str, path: Path, media_type: str | None) -> 
     return 0
 
 
+def project(args: argparse.Namespace) -> int:
+    """Run only the projections, until SIGTERM or Ctrl-C (a process of its own in Kafka mode)."""
+    only_projector = {"run_relay": False, "kafka_ingress": False, "run_projector": True}
+    hub = bootstrap(_settings(args).model_copy(update=only_projector))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    hub.start()
+    log.info("projecting", projections=[p.name for p in hub.follower.projections])
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hub.close()
+    return 0
+
+
 def channels(args: argparse.Namespace) -> int:
     hub = bootstrap(_settings(args))
     try:
@@ -95,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
         "serve": (serve, "run the HTTP API and the projections"),
         "ingest": (ingest, "ingest native message files through a channel"),
+        "project": (project, "run the projections only (a separate process in Kafka mode)"),
         "channels": (channels, "list installed channels"),
     }
     for name, (handler, text) in commands.items():

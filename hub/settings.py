@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(
         default=None, description="Kafka bootstrap servers; unset means the embedded stream"
     )
+    kafka_topic: str = Field(default="alerthub.alerts.v1", description="The canonical topic")
+    kafka_partitions: int = Field(
+        default=3, ge=1, le=1024, description="Partitions of the canonical and ingress topics"
+    )
+    kafka_ingress: bool = Field(
+        default=True, description="Consume alerthub.ingress.<channel> topics (Kafka mode)"
+    )
+    kafka_group: str = Field(
+        default="alerthub", description="Prefix of the hub's Kafka consumer groups"
+    )
+    run_relay: bool = Field(default=True, description="Publish recorded events to Kafka here")
+    run_projector: bool = Field(default=True, description="Run the projections in this process")
 
     @property
     def events_db(self) -> Path:

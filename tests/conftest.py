@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools.kafka_broker import KafkaBroker
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import load_settings
 
@@ -31,3 +34,33 @@ def make_hub(tmp_path: Path) -> Iterator[HubFactory]:
     yield build
     for hub in hubs:
         hub.close()
+
+
+def kafka_skip_reason() -> str | None:
+    """Why a Kafka broker cannot run here, if skipping is allowed at all (never with CI=true)."""
+    if os.environ.get("CI") == "true":
+        return None
+    missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
+    return f"{' and '.join(missing)} not on PATH (needed for the Kafka broker)" if missing else None
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[KafkaBroker]:
+    """One real Apache Kafka 4.1 broker for the whole run, assembled from Maven Central.
+
+    With CI=true a broker that cannot start fails every test that needs it; it never skips.
+    Fault tests may stop or kill it; they must `start()` it again before they finish.
+    """
+    reason = kafka_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with KafkaBroker() as broker:
+        yield broker
+
+
+@pytest.fixture
+def kafka(kafka_broker: KafkaBroker) -> KafkaBroker:
+    """The session broker, guaranteed running at the start of each test."""
+    if not kafka_broker.is_running:
+        kafka_broker.start()
+    return kafka_broker

@@ -9,17 +9,24 @@ Epoch times arrive in seconds or milliseconds. The rule: a value below 10^11 is 
 10^11 on it is milliseconds. 10^11 s is the year 5138 and 10^11 ms is March 1973, so no plausible
 time is ambiguous. Any time outside 2000-01-01 .. 2100-01-01 (in its unit) is refused as absurd.
 The original number is kept, so rendering restores the partner's own form.
+
+The body itself must be strict JSON (`load_json`): UTF-8, no NaN/Infinity, no key twice in one
+object (which value would count?), bounded in size and nesting.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 from pydantic.alias_generators import to_camel
 
+from domain.errors import InvalidMessageError, MalformedMessageError
+
+MAX_BYTES = 8 * 1024 * 1024
 MS_FROM = 10**11
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -141,3 +148,31 @@ class Feed(Native):
     """The whole feed: every action Burgernet currently lists."""
 
     actions: list[Action] = Field(max_length=10_000)
+
+
+def load_json(body: bytes) -> object:
+    """Strict JSON: UTF-8, no NaN/Infinity, no repeated keys, bounded size and depth."""
+    if len(body) > MAX_BYTES:
+        raise InvalidMessageError(f"body is {len(body)} bytes; the limit is {MAX_BYTES}")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedMessageError(f"body is not UTF-8: {exc.reason}", location="$") from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise MalformedMessageError(f"malformed JSON: {exc}", location="$") from None
+    except (ValueError, RecursionError) as exc:
+        raise MalformedMessageError(f"refused JSON: {exc}", location="$") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        raise ValueError(f"repeated keys {repeated}")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")

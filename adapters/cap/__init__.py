@@ -19,7 +19,7 @@ __all__ = ["CapChannel", "channel", "parse_cap", "render_cap"]
 
 class CapChannel:
     name = "cap"
-    media_types = MEDIA_TYPES
+    media_types: tuple[str, ...] = MEDIA_TYPES
 
     def parse(self, body: bytes, media_type: str) -> list[Command]:
         message = parse_cap(body)

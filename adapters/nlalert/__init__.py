@@ -26,8 +26,8 @@ _LIFE_THREATENING = frozenset({Severity.EXTREME, Severity.SEVERE})
 
 
 class NlAlertChannel:
-    name = CHANNEL
-    media_types = (MEDIA_TYPE, "application/vnd.nlalert+json")
+    name: str = CHANNEL
+    media_types: tuple[str, ...] = (MEDIA_TYPE, "application/vnd.nlalert+json")
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         return parse_feed(body)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from adapters.nlalert.schema import Feed, FeedItem, UnusableNumber
 from adapters.nlalert.text import MessageParts, headline, is_test, split_message
 from adapters.problems import Loc, dotted, validated
 from domain.commands import EndMissingAlerts, Instruction, IssueAlert
-from domain.errors import InvalidMessageError, MalformedMessageError
+from domain.errors import InvalidMessageError, MalformedMessageError, PayloadTooLargeError
 from domain.model import AlertMessage
 
 CHANNEL = "nlalert"
@@ -67,7 +68,9 @@ def parse_feed(body: bytes) -> list[Instruction]:
 def load_json(body: bytes) -> object:
     """Strict JSON: UTF-8 only, no duplicate keys; failures are `MalformedMessageError`."""
     if len(body) > MAX_BYTES:
-        raise InvalidMessageError(f"body is {len(body)} bytes; the limit is {MAX_BYTES}")
+        raise PayloadTooLargeError(
+            f"body is {len(body)} bytes; the limit is {MAX_BYTES}", location="$"
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -102,7 +105,7 @@ def _number(kind: type[int] | type[float]) -> Any:
         if len(text) > MAX_DIGITS:
             return UnusableNumber(text)
         value = kind(text)
-        return value if value == value and abs(value) != float("inf") else UnusableNumber(text)
+        return value if math.isfinite(value) else UnusableNumber(text)
 
     return convert
 
@@ -145,10 +148,18 @@ def sent_rule(start_at: datetime, stop_at: datetime | None, issued: datetime | N
     later version would read as outdated. Versions with equal `sent` are fine: the hub takes an
     equal `sent` as newer, so an edit without a new stamp still replaces the text.
     """
-    end = stop_at or start_at + UNSTAMPED_WINDOW
+    end = stop_at or _plus(start_at, UNSTAMPED_WINDOW)
     if issued is not None and start_at < issued <= end:
         return issued
     return start_at
+
+
+def _plus(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, or `moment` at the end of the calendar (renders of other channels)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return moment
 
 
 def issue(item: FeedItem, where: str) -> IssueAlert:
@@ -188,7 +199,7 @@ def content_digest(item: FeedItem, sent: datetime) -> str:
         "sent": sent.isoformat(),
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
 def _info_blocks(item: FeedItem, parts: MessageParts) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from adapters.nlalert.parse import PARAMETER, parse_feed, sent_rule, thread_of
 from adapters.nlalert.schema import MAX_MESSAGE, UNSAFE_CHARACTERS
 from adapters.nlalert.text import compose, split_message
 from domain.commands import Command
+from domain.errors import InvalidMessageError
 from domain.model import AlertMessage, Area, Info
 from domain.state import AlertState
 
@@ -48,7 +49,8 @@ def native_item(state: AlertState) -> dict[str, Any]:
     stop = main.expires if main else None
     if stop is not None and stop < start:
         stop = start  # the feed cannot say "expired before it started"; lost names info.expires
-    message = _own_text(current) or _composed(current, main, english)
+    own = UNSAFE_CHARACTERS.sub("", _own_text(current) or "")  # a no-op for parsed items
+    message = own if own.strip() else _composed(current, main, english)
     item: dict[str, Any] = {
         "id": _item_id(state),
         "message": message,
@@ -137,7 +139,10 @@ def _block_text(info: Info) -> str:
 
 def lost_fields(original: AlertMessage, body: bytes) -> tuple[str, ...]:
     """Canonical fields of `original` that its NL-Alert body does not bring back."""
-    copy = next(i.message for i in parse_feed(body) if isinstance(i, Command))
+    try:
+        copy = next(i.message for i in parse_feed(body) if isinstance(i, Command))
+    except InvalidMessageError:  # e.g. a year NL-Alert times cannot hold: nothing comes back
+        return tuple(name for name, value in original if value not in (None, []))
     lost = [
         name
         for name in AlertMessage.model_fields
@@ -149,7 +154,8 @@ def lost_fields(original: AlertMessage, body: bytes) -> tuple[str, ...]:
 
 def _lost_info(original: AlertMessage, copy: AlertMessage) -> list[str]:
     main, english = pick_blocks(original)
-    counterpart = {id(main): copy.info[0], id(english): copy.info[1] if len(copy.info) > 1 else None}
+    copied_english = copy.info[1] if len(copy.info) > 1 else None
+    counterpart = {id(main): copy.info[0], id(english): copied_english}
     lost: list[str] = []
     for index, info in enumerate(original.info):
         other = counterpart.get(id(info))

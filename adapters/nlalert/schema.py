@@ -1,4 +1,4 @@
-"""Pydantic models of the NL-Alert public feed, as api.public-warning.app serves actueel.nl-alert.nl.
+"""Pydantic models of the NL-Alert public feed (api.public-warning.app, for actueel.nl-alert.nl).
 
 The feed is not officially documented (domain brief §3). Consumers observe
 `{"data": [item, ...]}` with items `{"id", "message", "area": ["lat,lon lat,lon ...", ...],
@@ -22,6 +22,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 MAX_MESSAGE = 65_536  # the canonical text limit; cell broadcast limits are reported, not enforced
 MAX_POINTS = 100_000
+# Plausible years, with room for date arithmetic (a day's window, local time) never to overflow.
+YEARS = (1970, 9000)
 Point = tuple[float, float]
 
 _ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
@@ -77,6 +79,8 @@ def _timestamp(value: object) -> datetime:
         raise ValueError("has no UTC offset (write Z or +01:00)")
     if offset % timedelta(minutes=1):
         raise ValueError("has an offset with seconds")
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise ValueError(f"is outside the years {YEARS[0]}-{YEARS[1]}")
     return parsed
 
 

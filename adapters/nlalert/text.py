@@ -41,14 +41,94 @@ _TEST = re.compile(r"\b(?:TESTBERICHT|CONTROLEBERICHT)\b")
 # Words that mark a sentence as English or as Dutch. Words common to both languages ("in", "is",
 # "we", "test") are in neither list, so they never tip the balance.
 _ENGLISH = frozenset(
-    "the you your and of with please keep close stay avoid windows doors inside information "
-    "required warning this are from away area government public system action more at for no "
-    "not go call police message until further notice smoke fire leave".split()
+    {
+        "the",
+        "you",
+        "your",
+        "and",
+        "of",
+        "with",
+        "please",
+        "keep",
+        "close",
+        "stay",
+        "avoid",
+        "windows",
+        "doors",
+        "inside",
+        "information",
+        "required",
+        "warning",
+        "this",
+        "are",
+        "from",
+        "away",
+        "area",
+        "government",
+        "public",
+        "system",
+        "action",
+        "more",
+        "at",
+        "for",
+        "no",
+        "not",
+        "go",
+        "call",
+        "police",
+        "message",
+        "until",
+        "further",
+        "notice",
+        "smoke",
+        "fire",
+        "leave",
+    }
 )
 _DUTCH = frozenset(
-    "de het een en je jij u uw van niet naar op bij voor met zijn wordt ramen deuren sluit blijf "
-    "binnen meer informatie gebied ga houd er dit dat geen ook om te worden kijk bel rook brand "
-    "advies aan".split()
+    {
+        "de",
+        "het",
+        "een",
+        "en",
+        "je",
+        "jij",
+        "u",
+        "uw",
+        "van",
+        "niet",
+        "naar",
+        "op",
+        "bij",
+        "voor",
+        "met",
+        "zijn",
+        "wordt",
+        "ramen",
+        "deuren",
+        "sluit",
+        "blijf",
+        "binnen",
+        "meer",
+        "informatie",
+        "gebied",
+        "ga",
+        "houd",
+        "er",
+        "dit",
+        "dat",
+        "geen",
+        "ook",
+        "om",
+        "te",
+        "worden",
+        "kijk",
+        "bel",
+        "rook",
+        "brand",
+        "advies",
+        "aan",
+    }
 )
 
 
@@ -66,6 +146,7 @@ def split_message(message: str) -> MessageParts:
     prefix = _PREFIX.match(message)
     body = message[prefix.end() :] if prefix else message
     marker = _MARKER.search(body)
+    english: str | None
     if marker is not None:
         dutch, english = body[: marker.start()].strip(), body[marker.end() :].strip()
     else:
@@ -90,8 +171,13 @@ def headline(part: str) -> str | None:
 
 def compose(when: datetime, dutch: str, english: str | None) -> str:
     """An NL-Alert text in the usual shape, stamped with `when` in Dutch local time."""
-    local = when.astimezone(AMSTERDAM)
-    stamp = f"{local.day:02d}-{local.month:02d}-{local.year} {local.hour:02d}:{local.minute:02d}"
+    try:
+        local = when.astimezone(AMSTERDAM)
+    except OverflowError:  # year 1 or 9999 from another channel: keep its own clock
+        local = when
+    stamp = (
+        f"{local.day:02d}-{local.month:02d}-{local.year:04d} {local.hour:02d}:{local.minute:02d}"
+    )
     text = f"NL-Alert {stamp}: {dutch}"
     return f"{text} *** {english}" if english else text
 
@@ -101,14 +187,15 @@ def _issued(prefix: re.Match[str] | None) -> datetime | None:
     if prefix is None:
         return None
     try:
-        local = datetime(
-            *(int(prefix[name]) for name in ("year", "month", "day", "hour", "minute")),
-            tzinfo=AMSTERDAM,
+        year, month, day, hour, minute = (
+            int(prefix[name]) for name in ("year", "month", "day", "hour", "minute")
         )
+        local = datetime(year, month, day, hour, minute, tzinfo=AMSTERDAM)
     except ValueError:  # 31-02-2025 or 25:00: free text, so not an error, just no timestamp
         return None
-    offset = local.utcoffset() or timedelta(0)
-    return local.astimezone(timezone(offset))
+    # A fixed offset, so the canonical form never depends on tz data; the repeated autumn hour
+    # reads as its first (summer-time) occurrence.
+    return local.replace(tzinfo=timezone(local.utcoffset() or timedelta(0)))
 
 
 def _trailing_english(body: str) -> tuple[str, str | None]:

@@ -73,18 +73,36 @@ def healthz() -> dict[str, str]:
 
 
 def readyz(hub: HubDep) -> JSONResponse:
-    """Readiness: the store answers, the projector runs, and how far behind the views are."""
-    checks: dict[str, Any] = {}
+    """Readiness: the store answers and the projector runs (503 otherwise).
+
+    The relay and ingress are reported but do not decide readiness: with the broker down the
+    hub still accepts messages durably and relays them later, so it stays "degraded", not down.
+    """
+    checks = _checks(hub)
+    ready = checks["store"]["ok"] and checks["projections"]["ok"]
+    degraded = not all(check["ok"] for check in checks.values())
+    status = "not ready" if not ready else "degraded" if degraded else "ready"
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+
+
+def _checks(hub: Hub) -> dict[str, dict[str, Any]]:
+    checks: dict[str, dict[str, Any]] = {}
     try:
         checks["store"] = {"ok": True, "position": hub.store.max_position()}
-        checks["projections"] = {"ok": hub.follower.running, "lag": hub.follower.lag()}
     except Exception as exc:
-        checks.setdefault("store", {"ok": False, "error": repr(exc)})
-    ready = all(check.get("ok") for check in checks.values()) and "projections" in checks
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+        checks["store"] = {"ok": False, "error": repr(exc)}
+    try:
+        lag = hub.follower.lag()
+        running = hub.follower.running or not hub.settings.run_projector
+        checks["projections"] = {"ok": running, "lag": lag, "error": hub.follower.last_error}
+    except Exception as exc:
+        checks["projections"] = {"ok": False, "error": repr(exc)}
+    for worker in (hub.relay, hub.ingress):
+        if worker is not None and worker in hub.workers:
+            checks[worker.name] = {"ok": worker.healthy, "error": worker.last_error}
+    if hub.relay is not None and "relay" in checks:
+        checks["relay"]["lag"] = hub.relay.lag()
+    return checks
 
 
 def metrics(hub: HubDep) -> PlainTextResponse:

@@ -62,9 +62,8 @@ async def post_message(channel: str, request: Request, hub: HubDep) -> JSONRespo
     hub.metrics.inc("alerthub_messages_total", channel=channel, outcome="accepted")
     hub.metrics.inc("alerthub_events_recorded_total", sum(len(a.events) for a in result.accepted))
     if result.position and hub.settings.read_your_writes_timeout > 0:
-        hub.follower.wake()
         await run_in_threadpool(
-            hub.follower.wait_for, {0: result.position}, hub.settings.read_your_writes_timeout
+            hub.wait_for_views, result.position, hub.settings.read_your_writes_timeout
         )
     return JSONResponse(_accepted_body(result), status_code=202)
 

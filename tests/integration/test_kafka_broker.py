@@ -9,11 +9,8 @@ Skipped only off CI when java/mvn are missing; with CI=true a broker that cannot
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,26 +27,12 @@ GROUP_TIMEOUTS: dict[str, Any] = {"session_timeout_ms": 6000, "heartbeat_interva
 BASE_TS = 1_700_000_000_000  # explicit CreateTime for offsets_for_times checks
 
 
-def _skip_reason() -> str | None:
-    """Why the broker cannot run here, if we may skip at all (never on CI)."""
-    if os.environ.get("CI") == "true":
-        return None
-    missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
-    return (
-        f"{' and '.join(missing)} not on PATH (needed for the Kafka dev broker)"
-        if missing
-        else None
-    )
-
-
 @pytest.fixture(scope="module")
-def broker() -> Iterator[KafkaBroker]:
-    """One broker for the module; tests use their own topics and groups."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    with KafkaBroker() as running:
-        yield running
+def broker(kafka_broker: KafkaBroker) -> KafkaBroker:
+    """The session's broker (tests/conftest.py); these tests restart it and leave it running."""
+    if not kafka_broker.is_running:
+        kafka_broker.start()
+    return kafka_broker
 
 
 def _name(prefix: str) -> str:

@@ -1,0 +1,46 @@
+"""The `amber` channel: AMBER Alert Nederland and Vermist Kind Alert, as the police publish them
+through Burgernet (the "Landactiehost" JSON feed).
+
+Its view holds the amber alerts and every child-abduction or missing-child alert of another
+channel (a CAP event code SAME=CAE, a Burgernet action flagged `amberAlert`), so one feed shows
+them all in the shape AMBER consumers already read.
+"""
+
+from __future__ import annotations
+
+from adapters.amber.parse import CHILD_ABDUCTION, parse_feed
+from adapters.amber.render import render_amber
+from adapters.amber.schema import CHANNEL, MEDIA_TYPE
+from adapters.base import Rendering
+from domain.commands import Instruction
+from domain.model import Info
+from domain.state import AlertState
+
+__all__ = ["AmberChannel", "channel", "parse_feed", "render_amber"]
+
+BURGERNET_AMBER = "burgernet:amberAlert"  # the Burgernet channel's flag, carried as a parameter
+
+
+class AmberChannel:
+    name: str = CHANNEL
+    media_types: tuple[str, ...] = (MEDIA_TYPE,)
+
+    def parse(self, body: bytes, media_type: str) -> list[Instruction]:
+        return parse_feed(body)
+
+    def selects(self, alert: AlertState) -> bool:
+        if CHANNEL in alert.channels or (alert.thread or "").startswith(f"{CHANNEL}:"):
+            return True
+        return any(is_child_alert(info) for info in alert.current.info)
+
+    def render(self, alert: AlertState) -> Rendering:
+        return render_amber(alert)
+
+
+def is_child_alert(info: Info) -> bool:
+    """A child abduction or missing child, whichever channel said so."""
+    flagged = (info.parameter(BURGERNET_AMBER) or "").lower() == "true"
+    return flagged or CHILD_ABDUCTION in info.event_codes
+
+
+channel = AmberChannel()

@@ -1,0 +1,46 @@
+"""The Burgernet channel: the actions feed of the police control rooms' Burgernet.
+
+Burgernet posts its feed (`{"actions": [...]}`) or one action; each message of an action becomes
+one canonical message of the alert `burgernet:<action id>` (see `parse.py` for identity and
+lifecycle, `closing.py` for how a result message ends an action, `render.py` for the view). The
+view also carries AMBER and Vermist Kind Alerts, which the police send through Burgernet.
+"""
+
+from __future__ import annotations
+
+import json
+
+from adapters.base import Rendering
+from adapters.burgernet.parse import parse_burgernet
+from adapters.burgernet.render import render_action, selects
+from domain.commands import Instruction
+from domain.errors import UnsupportedMediaTypeError
+from domain.state import AlertState
+
+__all__ = ["BurgernetChannel", "channel"]
+
+MEDIA_TYPE = "application/json"
+
+
+class BurgernetChannel:
+    name = "burgernet"
+    media_types: tuple[str, ...] = (MEDIA_TYPE,)
+
+    def parse(self, body: bytes, media_type: str) -> list[Instruction]:
+        if media_type not in self.media_types:
+            raise UnsupportedMediaTypeError(
+                f"the burgernet channel accepts {MEDIA_TYPE}; got {media_type or 'none'}",
+                location="Content-Type",
+            )
+        return parse_burgernet(body)
+
+    def selects(self, alert: AlertState) -> bool:
+        return selects(alert)
+
+    def render(self, alert: AlertState) -> Rendering:
+        action, lost = render_action(alert)
+        body = json.dumps(action, ensure_ascii=False).encode()
+        return Rendering(native=action, body=body, media_type=MEDIA_TYPE, lost=lost)
+
+
+channel = BurgernetChannel()

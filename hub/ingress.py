@@ -1,0 +1,135 @@
+"""Partners publish native messages on `alerthub.ingress.<channel>`; the hub ingests them.
+
+The same path as HTTP (`IngestService.ingest`). Offsets are committed only after the events are
+durable in the store, so a crash re-delivers, and re-delivery is harmless (ingest is idempotent).
+A message the hub refuses goes to `alerthub.deadletter` with headers naming the channel, the error
+and where it came from, and is then committed: a bad message never blocks its partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.structs import OffsetAndMetadata
+
+from domain.errors import AlertHubError, ContentionError
+from hub.kafka_topics import DEADLETTER, INGRESS_PREFIX, ingress_topic
+from hub.metrics import Metrics
+from hub.service import IngestService
+from hub.worker import Worker
+
+log = structlog.get_logger(__name__)
+
+
+def _header(record: ConsumerRecord, name: str) -> str | None:
+    for key, value in record.headers or []:
+        if key.lower() == name and value is not None:
+            return bytes(value).decode("utf-8", "replace")
+    return None
+
+
+class Ingress(Worker):
+    name = "ingress"
+
+    def __init__(
+        self,
+        service: IngestService,
+        bootstrap: str,
+        channels: Iterable[str],
+        *,
+        group: str,
+        metrics: Metrics | None = None,
+    ) -> None:
+        super().__init__(idle_wait=0.0)
+        self.service, self.bootstrap, self.group = service, bootstrap, group
+        self.topics = [ingress_topic(c) for c in channels]
+        self.metrics = metrics or Metrics()
+        self._consumer: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
+
+    def _clients(self) -> tuple[KafkaConsumer, KafkaProducer]:
+        if self._consumer is None:
+            self._consumer = KafkaConsumer(
+                *self.topics,
+                bootstrap_servers=self.bootstrap,
+                client_id="alerthub-ingress",
+                group_id=self.group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=3_000,
+            )
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap, client_id="alerthub-deadletter", acks="all"
+            )
+        return self._consumer, self._producer
+
+    def step(self) -> int:
+        consumer, producer = self._clients()
+        batches = consumer.poll(timeout_ms=500, max_records=200)
+        handled = 0
+        for tp, records in batches.items():
+            for record in records:
+                # Infrastructure trouble raises out of here uncommitted; the worker drops the
+                # consumer, and the group re-delivers from the last commit.
+                self._handle(record, producer)
+                consumer.commit({tp: OffsetAndMetadata(record.offset + 1, None, -1)})
+                handled += 1
+        return handled
+
+    def _handle(self, record: ConsumerRecord, producer: KafkaProducer) -> None:
+        channel = record.topic.removeprefix(INGRESS_PREFIX)
+        content_type = _header(record, "content-type")
+        try:
+            result = self.service.ingest(channel, record.value or b"", content_type)
+        except ContentionError:
+            raise
+        except AlertHubError as exc:
+            self._dead_letter(record, producer, channel, exc)
+            self.metrics.inc("alerthub_messages_total", channel=channel, outcome=type(exc).__name__)
+            return
+        self.metrics.inc("alerthub_messages_total", channel=channel, outcome="accepted")
+        log.info(
+            "ingress.accepted",
+            channel=channel,
+            offset=record.offset,
+            duplicates=result.duplicates,
+            alerts=len(result.accepted),
+        )
+
+    @staticmethod
+    def _dead_letter(
+        record: ConsumerRecord, producer: KafkaProducer, channel: str, exc: AlertHubError
+    ) -> None:
+        headers = [
+            ("channel", channel),
+            ("error", type(exc).__name__),
+            ("detail", str(exc)[:2000]),
+            ("original_topic", record.topic),
+            ("original_partition", str(record.partition)),
+            ("original_offset", str(record.offset)),
+            ("content-type", _header(record, "content-type") or ""),
+        ]
+        producer.send(
+            DEADLETTER,
+            key=record.key,
+            value=record.value,
+            headers=[(k, v.encode()) for k, v in headers],
+        ).get(timeout=30)
+        log.warning(
+            "ingress.dead_lettered",
+            channel=channel,
+            error=type(exc).__name__,
+            offset=record.offset,
+            detail=str(exc)[:200],
+        )
+
+    def on_error(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                client.close()
+        self._consumer = self._producer = None

@@ -1,0 +1,111 @@
+"""The relay: every recorded alert event onto the canonical Kafka topic, at least once.
+
+It reads the store's notification log (the embedded stream) past its own position, publishes a
+page with an idempotent producer (acks=all, key = alert id, so one alert stays in one partition
+and in order), waits for every delivery, and only then records the new position. A crash between
+delivery and that record re-sends a page: consumers skip what they have applied. A broker outage
+never fails a partner's POST; the relay backs off and catches up when the broker is back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC
+
+from kafka import KafkaProducer
+
+from hub.codec import EventCodec
+from hub.stream_embedded import PARTITION, EmbeddedStream
+from hub.worker import Worker
+from projections.database import ViewDatabase
+from projections.stream import lag, reached
+
+ProducerFactory = Callable[[], KafkaProducer]
+
+
+def kafka_producer(bootstrap: str) -> ProducerFactory:
+    def build() -> KafkaProducer:
+        return KafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id="alerthub-relay",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            batch_size=256 * 1024,
+            max_block_ms=5000,
+            request_timeout_ms=10_000,
+            delivery_timeout_ms=30_000,
+        )
+
+    return build
+
+
+class Relay(Worker):
+    name = "relay"
+
+    def __init__(
+        self,
+        source: EmbeddedStream,
+        positions: ViewDatabase,
+        codec: EventCodec,
+        producer: ProducerFactory,
+        topic: str,
+        *,
+        page_size: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.source, self.positions, self.codec = source, positions, codec
+        self.topic, self.page_size = topic, page_size
+        self._make_producer = producer
+        self._producer: KafkaProducer | None = None
+        self._published = threading.Condition()
+        self.offsets: dict[int, int] = {}  # partition -> last offset delivered by this process
+
+    def checkpoint(self) -> dict[int, int]:
+        return self.positions.checkpoint(self.name)
+
+    def lag(self) -> int:
+        return lag(self.source.head(), self.checkpoint())
+
+    def step(self) -> int:
+        page = self.source.read(self.checkpoint(), self.page_size)
+        if not page:
+            return 0
+        producer = self._producer = self._producer or self._make_producer()
+        futures = []
+        for record in page:
+            value, headers = self.codec.encode(record.event)
+            futures.append(
+                producer.send(
+                    self.topic,
+                    key=str(record.event.originator_id).encode(),
+                    value=value,
+                    headers=[*headers, ("notification_id", str(record.position).encode())],
+                    timestamp_ms=int(record.event.timestamp.astimezone(UTC).timestamp() * 1000),
+                )
+            )
+        producer.flush(timeout=30)
+        delivered = [future.get(timeout=30) for future in futures]
+        with self.positions.transaction() as conn:
+            self.positions.advance(conn, self.name, PARTITION, page[-1].position)
+        with self._published:
+            for meta in delivered:
+                self.offsets[meta.partition] = max(
+                    self.offsets.get(meta.partition, -1), meta.offset
+                )
+            self._published.notify_all()
+        return len(page)
+
+    def wait_published(self, position: int, timeout: float) -> dict[int, int] | None:
+        """Once the store position is on Kafka, the offsets a reader must reach to see it."""
+        with self._published:
+            done = self._published.wait_for(
+                lambda: reached(self.checkpoint(), {PARTITION: position}), timeout
+            )
+            return dict(self.offsets) if done else None
+
+    def on_error(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=1)
+            self._producer = None

@@ -1,0 +1,336 @@
+"""The Avro contract of the stream: lossless events, spec-exact framing, readable anywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+import pytest
+from eventsourcing.domain import Aggregate
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import fingerprint, load_schema, to_parsing_canonical_form
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.alert import ALERT_EVENTS, Alert, MessageReceipt
+from domain.commands import EndAlert, Outcome
+from domain.errors import AlertHubError
+from domain.identity import NAMESPACE
+from domain.model import AlertMessage, Area, Circle, Info, MessageRef, NamedValue, Resource
+from hub.avro import (
+    ENVELOPE,
+    AvroCodec,
+    MalformedRecordError,
+    SchemaError,
+    UnknownSchemaError,
+    history_files,
+    schemas_dir,
+    standalone_json,
+)
+from hub.schema_check import undocumented
+from tests.factories import cap, later, message
+from tests.strategies import alert_messages
+
+SCHEMAS = schemas_dir()
+EMPTY64 = 0xC15D213AA4D7A795
+
+
+@pytest.fixture(scope="module")
+def codec() -> AvroCodec:
+    return AvroCodec()
+
+
+def crc64_avro(data: bytes) -> bytes:
+    """The Avro spec's fingerprint algorithm ("Schema Fingerprints"), written out independently."""
+    table = []
+    for byte in range(256):
+        fp = byte
+        for _ in range(8):
+            fp = (fp >> 1) ^ (EMPTY64 if fp & 1 else 0)
+        table.append(fp)
+    fp = EMPTY64
+    for byte in data:
+        fp = (fp >> 8) ^ table[(fp ^ byte) & 0xFF]
+    return fp.to_bytes(8, "little")
+
+
+def variant(msg: AlertMessage, **changes: Any) -> AlertMessage:
+    """The same content under another identity, type or time, validated like any message."""
+    return AlertMessage.model_validate(msg.model_dump() | changes)
+
+
+def later_than(msg: AlertMessage) -> datetime:
+    return msg.sent + timedelta(minutes=5)
+
+
+def issued(msg: AlertMessage | None = None, thread: str | None = None) -> Any:
+    """The AlertIssued event of a fresh alert."""
+    return Alert.start(uuid4(), cap(msg or message(), thread)).collect_events()[0]
+
+
+def copy_schemas(tmp_path: Path) -> Path:
+    """A private copy of the schemas folder, to add versions to."""
+    directory = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return directory
+
+
+def every_event_type(first: AlertMessage, second: AlertMessage, thread: str | None) -> list[Any]:
+    """One alert whose history holds every event type, content taken from `first` and `second`.
+
+    An Update arrives before its original (AlertIssued), the original follows (OriginalLinked),
+    then newer content (AlertUpdated), older content (MessageRecorded) and a Cancel (AlertEnded).
+    """
+    update = variant(
+        first, identifier="upd#1", msg_type="Update", references=[first.ref], sent=later_than(first)
+    )
+    alert = Alert.start(uuid4(), cap(update, thread))
+    alert.receive(cap(first))
+    alert.receive(cap(variant(second, identifier="new#1", sent=later_than(update))))
+    alert.receive(cap(variant(second, identifier="old#1", sent=first.sent - timedelta(hours=1))))
+    cancel = variant(first, identifier="end#1", msg_type="Cancel", references=[first.ref])
+    outcome = Outcome.FOUND if thread else Outcome.CANCELLED
+    alert.receive(EndAlert(channel="cap", message=cancel, outcome=outcome, reason=thread))
+    return list(alert.collect_events())
+
+
+def test_every_event_type_round_trips(codec: AvroCodec) -> None:
+    """Each domain event type decodes to an equal event: class, ids, version, time, payload."""
+    events = every_event_type(message("m1"), message("m2"), thread="BN-2025-0042")
+    assert {type(e) for e in events} == set(ALERT_EVENTS)
+    for event in events:
+        assert codec.decode(codec.encode(event)[0]) == event
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=alert_messages(),
+    second=alert_messages(),
+    thread=st.none() | st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True),
+)
+def test_any_message_round_trips_in_every_event_type(
+    codec: AvroCodec, first: AlertMessage, second: AlertMessage, thread: str | None
+) -> None:
+    """Whatever the content (offsets, polygons, optional parts), decode(encode(e)) == e."""
+    events = every_event_type(first, second, thread)
+    assert {type(e) for e in events} == set(ALERT_EVENTS)
+    for event in events:
+        decoded = codec.decode(codec.encode(event)[0])
+        assert decoded == event
+        normalised = AlertMessage.model_validate(event.message).to_json()
+        assert decoded.message == normalised  # type: ignore[attr-defined]
+
+
+def test_value_is_single_object_encoding(codec: AvroCodec) -> None:
+    """C3 01, then the spec's CRC-64-AVRO of the parsing canonical form, little-endian."""
+    value, _ = codec.encode(issued())
+    canonical = to_parsing_canonical_form(load_schema(str(SCHEMAS / f"{ENVELOPE}.avsc")))
+    assert value[:2] == b"\xc3\x01"
+    assert value[2:10] == crc64_avro(canonical.encode()) == bytes.fromhex(codec.fingerprint_hex)
+
+
+def test_fingerprint_algorithm_matches_the_spec_example() -> None:
+    """The spec's example: "null" has fingerprint 0x63dd24e7cc258f8a, sent as 8a8f25cce724dd63."""
+    assert crc64_avro(b'"null"').hex() == "8a8f25cce724dd63"
+    assert fingerprint(to_parsing_canonical_form("null"), "CRC-64-AVRO") == "8a8f25cce724dd63"
+
+
+def test_headers_name_the_event_and_the_schema(codec: AvroCodec) -> None:
+    """Consumers can route or skip without decoding; the fingerprint header is ASCII hex."""
+    _, headers = codec.encode(issued())
+    assert headers == [
+        ("event_type", b"AlertIssued"),
+        ("schema_fingerprint", codec.fingerprint_hex.encode()),
+        ("content-type", b"application/vnd.alerthub.event+avro"),
+    ]
+    assert len(codec.fingerprint_hex) == 16
+
+
+def test_a_record_decodes_with_only_fastavro_and_the_schemas_folder(codec: AvroCodec) -> None:
+    """Another team needs no hub code: the folder and any Avro library read the topic."""
+    event = issued(thread="AMBER-7")
+    value, _ = codec.encode(event)
+    schema = load_schema(str(SCHEMAS / "alerthub.v1.AlertEvent.avsc"))
+    assert fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO") == value[2:10].hex()
+    record: Any = schemaless_reader(io.BytesIO(value[10:]), schema)
+    assert record["alert_id"] == event.originator_id
+    assert (record["version"], record["event_type"]) == (1, "AlertIssued")
+    assert record["recorded_at"] == event.timestamp
+    assert record["occurred_at"] == "2025-06-02T12:00:00Z"
+    assert record["origin"] == {
+        "channel": "cap",
+        "sender": "vr01@example.nl",
+        "identifier": "m1",
+        "sent": "2025-06-02T12:00:00Z",
+    }
+    assert record["payload"]["thread"] == "AMBER-7"
+    area = record["payload"]["message"]["info"][0]["areas"][0]
+    assert area["polygons"][0][0] == {"lat": 53.16, "lon": 6.35}
+    assert area["geocodes"] == [{"name": "CBS-GM", "value": "GM0086"}]
+    assert codec.from_record(record) == event  # a plain record (payload without its name) maps too
+
+
+def test_an_event_that_does_not_fit_is_a_schema_error(codec: AvroCodec) -> None:
+    """Encoding refuses, naming the event, rather than publishing a partial record."""
+    event = issued()
+    broken = dataclasses.replace(event, message={"identifier": "m1", "sender": "s"})
+    with pytest.raises(
+        SchemaError,
+        match=r"AlertIssued v1 .* has no Avro record: message\.sent: required, and missing",
+    ):
+        codec.encode(broken)
+
+
+def test_cap_offsets_survive(codec: AvroCodec) -> None:
+    """A CAP sent keeps the sender's own UTC offset, not just the instant."""
+    msg = message(sent=datetime.fromisoformat("2025-06-02T14:00:00+02:00"))
+    record = codec.read(codec.encode(issued(msg))[0])
+    assert record["occurred_at"] == record["origin"]["sent"] == "2025-06-02T14:00:00+02:00"
+
+
+def test_event_ids_are_deterministic(codec: AvroCodec) -> None:
+    """A re-sent event has the same id: UUIDv5 of alert id and version in the hub's namespace."""
+    event = issued()
+    first, second = (codec.read(codec.encode(event)[0]) for _ in range(2))
+    expected = uuid5(NAMESPACE, f"event:{event.originator_id}:1")
+    assert first["event_id"] == second["event_id"] == expected
+
+
+def test_correlation_and_causation(codec: AvroCodec) -> None:
+    """Correlation: the thread, else the reference root; causation: the message's own key."""
+    original = message("m1")
+    update = message("m2", msg_type="Update", sent=later(5), references=[original])
+    alert = Alert.start(uuid4(), cap(original))
+    alert.receive(cap(update))
+    records = [codec.read(codec.encode(e)[0]) for e in alert.collect_events()]
+    assert [(r["correlation_id"], r["causation_id"]) for r in records] == [
+        ("vr01@example.nl|m1", "vr01@example.nl|m1"),
+        ("vr01@example.nl|m1", "vr01@example.nl|m2"),
+    ]
+    threaded = codec.read(codec.encode(issued(thread="BN-1"))[0])
+    assert threaded["correlation_id"] == "BN-1"
+
+
+def test_unknown_fingerprint_is_refused_precisely(codec: AvroCodec) -> None:
+    """A value of a schema this code does not keep names the fingerprint it could not find."""
+    value, _ = codec.encode(issued())
+    with pytest.raises(UnknownSchemaError, match="0123456789abcdef") as caught:
+        codec.decode(value[:2] + bytes.fromhex("0123456789abcdef") + value[10:])
+    assert isinstance(caught.value, AlertHubError)
+    assert caught.value.fingerprint_hex == "0123456789abcdef"
+
+
+def test_every_truncation_is_refused(codec: AvroCodec) -> None:
+    """No prefix of a value decodes: each raises MalformedRecordError, never a bare EOFError."""
+    value, _ = codec.encode(every_event_type(message("m1"), message("m2"), "T")[-1])
+    for size in range(len(value)):
+        with pytest.raises(MalformedRecordError):
+            codec.decode(value[:size])
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        (b"\x00\x00\x00\x00\x01" + b"\x00" * 20, "not Avro single-object encoding"),
+        (b"\xc3\x01\x00", "shorter than the 10-byte header"),
+    ],
+)
+def test_other_framings_are_refused(codec: AvroCodec, value: bytes, complaint: str) -> None:
+    """A Confluent-framed or empty value is named for what it is."""
+    with pytest.raises(MalformedRecordError, match=complaint):
+        codec.decode(value)
+
+
+def test_trailing_bytes_are_refused(codec: AvroCodec) -> None:
+    """Bytes after the record mean the writer and reader disagree on the schema: refuse."""
+    value, _ = codec.encode(issued())
+    with pytest.raises(MalformedRecordError, match="1 bytes left"):
+        codec.decode(value + b"\x00")
+
+
+def test_only_alert_events_are_encoded(codec: AvroCodec) -> None:
+    """Message receipts are the hub's bookkeeping, not part of the canonical stream."""
+    receipt = MessageReceipt.record(uuid4(), uuid4(), "digest")
+    with pytest.raises(SchemaError, match="not a canonical alert event"):
+        codec.encode(receipt.collect_events()[0])
+
+
+def test_an_old_writer_reads_with_the_current_reader(tmp_path: Path) -> None:
+    """A value written with a kept older version (fewer fields) decodes, defaults filled in."""
+    directory = copy_schemas(tmp_path)
+    old = json.loads(standalone_json(AvroCodec().schema))
+    old["fields"] = [f for f in old["fields"] if f["name"] != "causation_id"]
+    (directory / "history" / ENVELOPE / "0000.avsc").write_text(json.dumps(old))
+    event = issued()
+    record = AvroCodec().to_record(event)
+    old_schema = load_schema(str(directory / "history" / ENVELOPE / "0000.avsc"))
+    header = b"\xc3\x01" + bytes.fromhex(
+        fingerprint(to_parsing_canonical_form(old_schema), "CRC-64-AVRO")
+    )
+    body = io.BytesIO()
+    schemaless_writer(body, old_schema, record)  # the extra causation_id is dropped
+    codec = AvroCodec(directory)
+    assert len(codec.writer_schemas) == 2
+    assert codec.decode(header + body.getvalue()) == event
+    assert codec.read(header + body.getvalue())["causation_id"] is None
+
+
+def test_the_current_version_is_kept_in_history(codec: AvroCodec) -> None:
+    """Every published version stays decodable: the current one has its history copy."""
+    kept = history_files(SCHEMAS)
+    assert kept, "run `python -m hub.schema_check --freeze`"
+    assert codec.fingerprint_hex in codec.writer_schemas
+    for path in kept:
+        alone = load_schema(str(path))  # self-contained: no other file is needed
+        assert fingerprint(to_parsing_canonical_form(alone), "CRC-64-AVRO") in codec.writer_schemas
+    latest = load_schema(str(kept[-1]))
+    assert fingerprint(to_parsing_canonical_form(latest), "CRC-64-AVRO") == codec.fingerprint_hex
+
+
+def test_every_type_and_field_is_documented(codec: AvroCodec) -> None:
+    """The schemas are read by other teams: each record, enum and field says what it is."""
+    assert undocumented(codec.schema) == []
+    for path in SCHEMAS.glob("*.avsc"):
+        assert json.loads(path.read_text()).get("doc"), path.name
+
+
+@pytest.mark.parametrize(
+    ("record", "model"),
+    [
+        ("AlertMessage", AlertMessage),
+        ("Info", Info),
+        ("Area", Area),
+        ("Circle", Circle),
+        ("NamedValue", NamedValue),
+        ("Resource", Resource),
+        ("MessageRef", MessageRef),
+    ],
+)
+def test_message_records_mirror_the_model(codec: AvroCodec, record: str, model: Any) -> None:
+    """A field added to the domain model fails here until the schema carries it too."""
+    fields = codec.schema["__named_schemas"][f"alerthub.v1.{record}"]["fields"]
+    assert [f["name"] for f in fields] == list(model.model_fields)
+
+
+@pytest.mark.parametrize("event_class", ALERT_EVENTS, ids=lambda c: c.__name__)
+def test_payload_records_mirror_the_events(
+    codec: AvroCodec, event_class: type[Aggregate.Event]
+) -> None:
+    """Each payload branch carries exactly its event's own fields (the envelope the rest)."""
+    envelope = {"originator_id", "originator_version", "timestamp"}
+    fields = codec.schema["__named_schemas"][f"alerthub.v1.{event_class.__name__}"]["fields"]
+    own = [f.name for f in dataclasses.fields(event_class) if f.name not in envelope]
+    assert sorted(f["name"] for f in fields) == sorted(own)
+
+
+def test_uuid_fields_are_uuids(codec: AvroCodec) -> None:
+    """Ids travel with logicalType uuid, so typed readers get UUIDs, not bare strings."""
+    record = codec.read(codec.encode(issued())[0])
+    assert isinstance(record["alert_id"], UUID)
+    assert isinstance(record["event_id"], UUID)

@@ -1,0 +1,61 @@
+"""docker-compose.yml cannot run here (no Docker engine), so its wiring is checked statically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hub.settings import Settings
+
+ROOT = Path(__file__).parents[2]
+SETTINGS = {f"ALERTHUB_{name.upper()}" for name in Settings.model_fields}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_services_are_kafka_hub_and_projector(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"kafka", "hub", "projector"}
+    assert compose["services"]["kafka"]["image"].startswith("apache/kafka:")
+
+
+def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        assert service["healthcheck"]["test"], name
+
+
+@pytest.mark.parametrize("service", ["hub", "projector"])
+def test_every_hub_variable_is_a_real_setting(compose: dict[str, Any], service: str) -> None:
+    """A typo in a variable name would be silently ignored by the hub; catch it here."""
+    env = compose["services"][service]["environment"]
+    unknown = {k for k in env if k.startswith("ALERTHUB_")} - SETTINGS
+    assert not unknown
+    Settings.model_validate({k.removeprefix("ALERTHUB_").lower(): v for k, v in env.items()})
+
+
+def test_hub_talks_to_the_compose_kafka(compose: dict[str, Any]) -> None:
+    kafka_env = compose["services"]["kafka"]["environment"]
+    advertised = kafka_env["KAFKA_ADVERTISED_LISTENERS"].split("//", 1)[1]
+    for service in ("hub", "projector"):
+        assert compose["services"][service]["environment"]["ALERTHUB_KAFKA_BOOTSTRAP"] == advertised
+        assert compose["services"][service]["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_commands_exist_in_the_cli(compose: dict[str, Any]) -> None:
+    from hub.cli import _parser
+
+    commands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    for service in ("hub", "projector"):
+        assert compose["services"][service]["command"][1] in commands
+
+
+def test_dockerfile_copies_every_package() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("domain", "adapters", "projections", "schemas", "hub"):
+        assert f"COPY {package} {package}" in dockerfile
