@@ -123,9 +123,28 @@ def _cap_id(value: str) -> str:
     return value
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    """Every text must survive CAP XML: no control characters (tab, LF and CR are fine)."""
+    if found := _NOT_XML.search(value):
+        raise ValueError(f"contains a control character U+{ord(found.group()):04X}")
+    return value
+
+
+def _whole_minute_offset(value: datetime) -> datetime:
+    """CAP offsets are hh:mm; an offset with seconds could not be written back unchanged."""
+    offset = value.utcoffset()
+    if offset is not None and offset.total_seconds() % 60:
+        raise ValueError("the UTC offset must be whole minutes (CAP: ±hh:mm)")
+    return value
+
+
 CapId = Annotated[str, Field(max_length=512), AfterValidator(_cap_id)]
-Text = Annotated[str, Field(max_length=65_536)]
-ShortText = Annotated[str, Field(min_length=1, max_length=1024)]
+Text = Annotated[str, Field(max_length=65_536), AfterValidator(_xml_text)]
+ShortText = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_xml_text)]
+Moment = Annotated[AwareDatetime, AfterValidator(_whole_minute_offset)]
 
 
 def _coordinate(pair: tuple[float, float]) -> tuple[float, float]:
@@ -220,9 +239,9 @@ class Info(Value):
     certainty: Certainty
     audience: Text | None = None
     event_codes: list[NamedValue] = Field(default_factory=list)
-    effective: AwareDatetime | None = None
-    onset: AwareDatetime | None = None
-    expires: AwareDatetime | None = None
+    effective: Moment | None = None
+    onset: Moment | None = None
+    expires: Moment | None = None
     sender_name: Text | None = None
     headline: Text | None = None
     description: Text | None = None
@@ -243,7 +262,7 @@ class MessageRef(Value):
 
     sender: CapId
     identifier: CapId
-    sent: AwareDatetime
+    sent: Moment
 
     @classmethod
     def parse(cls, triple: str) -> MessageRef:
@@ -266,7 +285,7 @@ class AlertMessage(Value):
 
     identifier: CapId
     sender: CapId
-    sent: AwareDatetime
+    sent: Moment
     status: Status
     msg_type: MsgType
     source: Text | None = None

@@ -91,7 +91,7 @@ def read_schema(path: Path) -> Schema:
     return schema
 
 
-def schema_fingerprint(schema: Schema) -> bytes:
+def schema_fingerprint(schema: Schema | str | list[Any]) -> bytes:
     """The 8 bytes of CRC-64-AVRO over the parsing canonical form, in the order they are sent."""
     return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
 

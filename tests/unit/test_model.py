@@ -131,3 +131,20 @@ def test_digest_is_stable_and_content_sensitive() -> None:
 def test_enums_are_exact(status: str) -> None:
     with pytest.raises(ValidationError):
         AlertMessage.model_validate(message().model_dump() | {"status": status})
+
+
+@pytest.mark.parametrize("bad", ["bell\x07", "nul\x00", "esc\x1b["])
+def test_control_characters_are_refused(bad: str) -> None:
+    """Text must survive CAP XML; a control character would make the CAP view unreadable."""
+    with pytest.raises(ValidationError, match="control character"):
+        message(note=bad)
+
+
+def test_tabs_and_newlines_are_text() -> None:
+    assert message(note="a\tb\r\nc").note == "a\tb\r\nc"
+
+
+def test_offsets_with_seconds_are_refused() -> None:
+    """CAP writes offsets as ±hh:mm; anything finer could not be written back unchanged."""
+    with pytest.raises(ValidationError, match="whole minutes"):
+        message(sent=datetime.fromisoformat("2025-01-01T12:00:00+00:19:32"))
