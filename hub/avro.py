@@ -45,9 +45,9 @@ CONTENT_TYPE = b"application/vnd.alerthub.event+avro"
 ENVELOPE = "alerthub.v1.AlertEvent"
 
 Schema = dict[str, Any]
+Headers = list[tuple[str, bytes]]
 _KEY_ORDER = {"name": 0, "namespace": 1, "type": 2, "aliases": 3, "doc": 4, "fields": 9}
 """Key order of a written schema: a person reads what a type is before its fields."""
-Headers = list[tuple[str, bytes]]
 
 
 class SchemaError(AlertHubError):

@@ -10,8 +10,9 @@ and to the domain (with a default) needs no change here. Two shape differences a
 - the JSON leaves out absent optional values, Avro writes null: nulls are dropped on the way back,
   which gives exactly `model_dump(mode="json", exclude_none=True)` again.
 
-Raises `KeyError`, `TypeError` or `ValueError` on data that does not fit; `hub.avro` turns those
-into its `SchemaError`s, so this module stays free of transport concerns.
+A value the schema has no field for is refused, never dropped: the mapping is lossless or fails.
+Raises `KeyError`, `TypeError` or `ValueError` (with the path) on data that does not fit;
+`hub.avro` turns those into its `SchemaError`s.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ POSITIONAL = frozenset({"alerthub.v1.Coordinate"})
 """Records that the canonical JSON writes as arrays, their fields in schema order."""
 
 EVENT_TYPES: dict[str, type[Aggregate.Event]] = {cls.__name__: cls for cls in ALERT_EVENTS}
+ENVELOPE_ATTRIBUTES = frozenset({"originator_id", "originator_version", "timestamp"})
+"""Event attributes the envelope carries; every other attribute goes into the payload branch."""
 
 
 def event_id(alert_id: UUID, version: int) -> UUID:
@@ -70,10 +73,8 @@ def to_record(
     if EVENT_TYPES.get(event_type) is not type(event):
         raise TypeError(f"{type(event).__qualname__} is not a canonical alert event")
     branch = f"{_namespace(envelope)}.{event_type}"
-    payload = {
-        field["name"]: to_avro(field["type"], getattr(event, field["name"]), names, field["name"])
-        for field in names[branch]["fields"]
-    }
+    attributes = {k: v for k, v in vars(event).items() if k not in ENVELOPE_ATTRIBUTES}
+    payload = _record_to_avro(names[branch], attributes, names, "")
     message = payload["message"]
     return {
         "event_id": str(event_id(event.originator_id, event.originator_version)),
@@ -158,6 +159,9 @@ def _record_to_avro(
             raise ValueError(f"{path}: {len(fields)} values expected, got {value!r}")
         value = {field["name"]: item for field, item in zip(fields, value, strict=True)}
     _expect(value, dict, path)
+    unknown = set(value) - {field["name"] for field in fields}
+    if unknown:  # refuse rather than drop: the stream must carry everything the event holds
+        raise ValueError(f"{path or schema['name']}: {sorted(unknown)} not in {schema['name']}")
     return {field["name"]: _field_to_avro(field, value, names, path) for field in fields}
 
 

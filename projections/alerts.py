@@ -45,6 +45,14 @@ class AlertsProjection:
             "CREATE TABLE IF NOT EXISTS alert_geocodes (alert_id TEXT, value TEXT,"
             " PRIMARY KEY (value, alert_id))"
         )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS alert_versions (alert_id TEXT NOT NULL,"
+            " version INTEGER NOT NULL, recorded_at TEXT NOT NULL, state TEXT NOT NULL,"
+            " PRIMARY KEY (alert_id, version))"
+        )
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS versions_by_time ON alert_versions (recorded_at, alert_id)"
+        )
 
     def apply(self, conn: sqlite3.Connection, event: Event) -> None:
         if not isinstance(event, AlertIssued | AlertEvent):
@@ -60,6 +68,11 @@ class AlertsProjection:
 
     def _write(self, conn: sqlite3.Connection, state: AlertState) -> None:
         alert_id = str(state.alert_id)
+        document = state.model_dump_json()
+        conn.execute(
+            "INSERT INTO alert_versions VALUES (?,?,?,?)",
+            (alert_id, state.version, utc_text(state.updated_at), document),
+        )
         conn.execute(
             "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?)",
             (
@@ -71,7 +84,7 @@ class AlertsProjection:
                 utc_text(state.current.sent),
                 state.thread,
                 state.origin.channel,
-                state.model_dump_json(),
+                document,
             ),
         )
         conn.execute("DELETE FROM alert_channels WHERE alert_id=?", (alert_id,))
@@ -120,6 +133,49 @@ def find_alerts(conn: sqlite3.Connection, query: AlertQuery, now: datetime) -> l
         " ORDER BY a.sent DESC, a.alert_id LIMIT :limit OFFSET :offset"
     )
     return [AlertState.model_validate_json(row[0]) for row in conn.execute(sql, params)]
+
+
+def alerts_as_of(conn: sqlite3.Connection, moment: datetime) -> list[AlertState]:
+    """Every alert as recorded at `moment`: its latest version recorded at or before then."""
+    rows = conn.execute(
+        "SELECT v.state FROM alert_versions v JOIN (SELECT alert_id, MAX(version) AS version"
+        " FROM alert_versions WHERE recorded_at <= ? GROUP BY alert_id) m"
+        " ON v.alert_id = m.alert_id AND v.version = m.version",
+        (utc_text(moment),),
+    )
+    return [AlertState.model_validate_json(row[0]) for row in rows]
+
+
+def alert_as_of(conn: sqlite3.Connection, alert_id: UUID, moment: datetime) -> AlertState | None:
+    row = conn.execute(
+        "SELECT state FROM alert_versions WHERE alert_id=? AND recorded_at <= ?"
+        " ORDER BY version DESC LIMIT 1",
+        (str(alert_id), utc_text(moment)),
+    ).fetchone()
+    return None if row is None else AlertState.model_validate_json(row[0])
+
+
+def matches(state: AlertState, query: AlertQuery, now: datetime) -> bool:
+    """The same filters as `find_alerts`, on states in memory (as-of queries)."""
+    geocodes = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
+    return (
+        (query.lifecycle is None or state.lifecycle(now) is query.lifecycle)
+        and (query.status is None or state.current.status.value == query.status)
+        and (query.channel is None or query.channel in state.channels)
+        and (query.geocode is None or query.geocode in geocodes)
+    )
+
+
+def query_alerts(
+    conn: sqlite3.Connection, query: AlertQuery, now: datetime, as_of: datetime | None = None
+) -> list[AlertState]:
+    """Alerts now (indexed SQL) or as recorded at `as_of` (lifecycle and expiry judged then)."""
+    if as_of is None:
+        return find_alerts(conn, query, now)
+    found = [s for s in alerts_as_of(conn, as_of) if matches(s, query, as_of)]
+    found.sort(key=lambda s: str(s.alert_id))
+    found.sort(key=lambda s: s.current.sent, reverse=True)  # stable: same order as the SQL
+    return found[query.offset : query.offset + query.limit]
 
 
 def open_threads(conn: sqlite3.Connection, channel: str) -> list[AlertState]:

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
 from domain.alert import AlertEvent, AlertIssued
 from domain.errors import AlertNotFoundError, PayloadTooLargeError
@@ -17,7 +18,13 @@ from domain.state import Lifecycle
 from hub.api.deps import HubDep
 from hub.api.events import event_document
 from hub.service import IngestResult
-from projections.alerts import AlertQuery, alert_document, find_alerts, get_alert
+from projections.alerts import (
+    AlertQuery,
+    alert_as_of,
+    alert_document,
+    get_alert,
+    query_alerts,
+)
 
 router = APIRouter(prefix="/v1")
 
@@ -81,10 +88,12 @@ def list_alerts(
     channel: Annotated[str | None, Query(max_length=64)] = None,
     geocode: Annotated[str | None, Query(max_length=128)] = None,
     status: Status | None = None,
+    as_of: Annotated[AwareDatetime | None, Query(description="state as recorded then")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    """Canonical alerts (active by default); with `as_of`, as recorded at that moment."""
+    now = as_of or datetime.now(UTC)
     query = AlertQuery(
         lifecycle=None if lifecycle == "all" else Lifecycle(lifecycle),
         channel=channel,
@@ -93,16 +102,19 @@ def list_alerts(
         limit=limit,
         offset=offset,
     )
-    states = find_alerts(hub.views.connect(), query, now)
-    return {"items": [alert_document(s, now) for s in states]}
+    states = query_alerts(hub.views.connect(), query, now, as_of)
+    return {"as_of": as_of, "items": [alert_document(s, now) for s in states]}
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"])
-def read_alert(alert_id: UUID, hub: HubDep) -> dict[str, Any]:
-    state = get_alert(hub.views.connect(), alert_id)
+def read_alert(
+    alert_id: UUID, hub: HubDep, as_of: Annotated[AwareDatetime | None, Query()] = None
+) -> dict[str, Any]:
+    conn = hub.views.connect()
+    state = get_alert(conn, alert_id) if as_of is None else alert_as_of(conn, alert_id, as_of)
     if state is None:
-        raise AlertNotFoundError(f"no alert {alert_id}")
-    return alert_document(state, datetime.now(UTC))
+        raise AlertNotFoundError(f"no alert {alert_id}" + (f" as of {as_of}" if as_of else ""))
+    return alert_document(state, as_of or datetime.now(UTC))
 
 
 @router.get("/alerts/{alert_id}/events", tags=["alerts"])

@@ -1,0 +1,70 @@
+"""Each channel's view in its own native shape, and incidents across channels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from domain.errors import NotFoundError
+from domain.state import AlertState, Lifecycle
+from hub.api.deps import HubDep
+from hub.bootstrap import Hub
+from projections.alerts import AlertQuery, query_alerts
+from projections.incidents import group, incident_document, incident_id
+
+router = APIRouter(prefix="/v1")
+LifecycleFilter = Literal["active", "ended", "expired", "all"]
+AsOf = Annotated[AwareDatetime | None, Query(description="as recorded at that moment")]
+
+
+def _states(hub: Hub, lifecycle: LifecycleFilter, as_of: datetime | None) -> list[AlertState]:
+    query = AlertQuery(
+        lifecycle=None if lifecycle == "all" else Lifecycle(lifecycle), limit=1_000_000
+    )
+    return query_alerts(hub.views.connect(), query, as_of or datetime.now(UTC), as_of)
+
+
+@router.get("/views/{channel}", tags=["views"])
+def channel_view(
+    channel: str, hub: HubDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
+) -> dict[str, Any]:
+    """The public alerts a channel selects, rendered in its native shape (Test/Exercise never)."""
+    plugin = hub.service.channel(channel)
+    items = []
+    for state in _states(hub, lifecycle, as_of):
+        if state.is_public and plugin.selects(state):
+            rendering = plugin.render(state)
+            items.append(
+                {
+                    "alert_id": str(state.alert_id),
+                    "version": state.version,
+                    "native": rendering.native,
+                    "lost": list(rendering.lost),
+                }
+            )
+    return {"channel": channel, "as_of": as_of, "items": items}
+
+
+@router.get("/incidents", tags=["incidents"])
+def list_incidents(
+    hub: HubDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
+) -> dict[str, Any]:
+    """Alerts of all channels grouped into incidents; lifecycle filters the incidents."""
+    now = as_of or datetime.now(UTC)
+    documents = [incident_document(g, now) for g in group(_states(hub, "all", as_of))]
+    if lifecycle != "all":
+        documents = [d for d in documents if d["lifecycle"] == lifecycle]
+    return {"as_of": as_of, "items": documents}
+
+
+@router.get("/incidents/{incident}", tags=["incidents"])
+def read_incident(incident: UUID, hub: HubDep, as_of: AsOf = None) -> dict[str, Any]:
+    now = as_of or datetime.now(UTC)
+    for states in group(_states(hub, "all", as_of)):
+        if incident_id(states) == incident:
+            return incident_document(states, now)
+    raise NotFoundError(f"no incident {incident}")
