@@ -13,7 +13,9 @@ from pathlib import Path
 import structlog
 import uvicorn
 
+from adapters.fidelity import measure, render_markdown
 from domain.errors import AlertHubError
+from hub import schema_check
 from hub.api.app import create_app
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import Settings, load_settings
@@ -95,13 +97,24 @@ def channels(args: argparse.Namespace) -> int:
     hub = bootstrap(_settings(args))
     try:
         rows = [{"name": c.name, "media_types": list(c.media_types)} for c in hub.channels.values()]
+        reports = [measure(c) for c in hub.channels.values()] if args.fidelity else []
     finally:
         hub.close()
-    if args.json:
+    if args.fidelity and args.json:
+        sys.stdout.write(json.dumps([r.to_json() for r in reports], indent=2) + "\n")
+    elif args.fidelity:
+        sys.stdout.write(render_markdown(reports))
+    elif args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
     else:
         sys.stdout.writelines(f"{r['name']:<12} {', '.join(r['media_types'])}\n" for r in rows)
     return 0
+
+
+def schema(args: argparse.Namespace) -> int:
+    """`alerthub schema check [CANDIDATE]`: FULL_TRANSITIVE against every kept version."""
+    argv = [str(args.candidate)] if args.candidate else []
+    return schema_check.main([*argv, *(["--freeze"] if args.freeze else [])])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         "ingest": (ingest, "ingest native message files through a channel"),
         "project": (project, "run the projections only (a separate process in Kafka mode)"),
         "channels": (channels, "list installed channels"),
+        "schema": (schema, "check a candidate Avro schema against every kept version"),
     }
     for name, (handler, text) in commands.items():
         cmd = sub.add_parser(name, parents=[common], help=text, description=text)
@@ -127,8 +141,15 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("channel", help="channel name, e.g. cap")
             cmd.add_argument("files", nargs="+", help="native message files")
             cmd.add_argument("--media-type", help="override the media type guessed from the suffix")
+        if name == "schema":
+            cmd.add_argument("action", choices=["check"], help="what to do")
+            cmd.add_argument("candidate", nargs="?", type=Path, help="candidate .avsc")
+            cmd.add_argument("--freeze", action="store_true", help="keep it as the next version")
         if name == "channels":
             cmd.add_argument("--json", action="store_true", help="print JSON")
+            cmd.add_argument(
+                "--fidelity", action="store_true", help="measure what each channel carries"
+            )
     return parser
 
 

@@ -3,13 +3,19 @@
 A consumer in assign mode (no group: the checkpoint lives with the view, in the same transaction
 as its rows, so the broker's committed offsets are never trusted for exactly-once). Seeking to a
 time uses the record timestamp, which the relay sets to the event's own recorded time.
+KafkaConsumer is not thread-safe, and /readyz asks for the head while the projector reads, so
+every use of the consumer holds a lock; `head()` prefers the high watermark the fetches already
+brought (no network call), so readiness answers at once even while the broker is down.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from hub.codec import EventCodec
 from projections.stream import Checkpoint, StreamRecord
@@ -29,6 +35,7 @@ class KafkaStream:
             fetch_max_wait_ms=100,
         )
         self._partitions: list[TopicPartition] = []
+        self._lock = threading.RLock()
 
     def _assigned(self) -> list[TopicPartition]:
         if not self._partitions:
@@ -38,30 +45,38 @@ class KafkaStream:
         return self._partitions
 
     def read(self, after: Checkpoint, limit: int = 500) -> list[StreamRecord]:
-        for tp in self._assigned():
-            wanted = after.get(tp.partition, -1) + 1
-            if self._consumer.position(tp) != wanted:
-                self._consumer.seek(tp, wanted)
-        batches = self._consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=limit)
-        records = [
+        with self._lock:
+            for tp in self._assigned():
+                wanted = after.get(tp.partition, -1) + 1
+                if self._consumer.position(tp) != wanted:
+                    self._consumer.seek(tp, wanted)
+            batches = self._consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=limit)
+        return [
             StreamRecord(tp.partition, r.offset, self.codec.decode(r.value))
             for tp, rs in sorted(batches.items(), key=lambda item: item[0].partition)
             for r in rs
         ]
-        return records
 
     def head(self) -> dict[int, int]:
-        ends = self._consumer.end_offsets(self._assigned())
-        return {tp.partition: offset - 1 for tp, offset in ends.items()}
+        with self._lock:
+            known = {tp: self._consumer.highwater(tp) for tp in self._assigned()}
+            unknown = [tp for tp, mark in known.items() if mark is None]
+            if unknown:
+                with contextlib.suppress(KafkaError):  # the broker is away: report what we know
+                    known |= self._consumer.end_offsets(unknown, timeout_ms=2000)
+        return {tp.partition: mark - 1 for tp, mark in known.items() if mark is not None}
 
     def checkpoint_before(self, moment: datetime) -> dict[int, int]:
         millis = int(moment.astimezone(UTC).timestamp() * 1000)
-        found = self._consumer.offsets_for_times(dict.fromkeys(self._assigned(), millis))
-        head = self.head()
+        with self._lock:
+            partitions = self._assigned()
+            found = self._consumer.offsets_for_times(dict.fromkeys(partitions, millis))
+            ends = self._consumer.end_offsets(partitions)
         return {
-            tp.partition: (hit.offset - 1 if hit is not None else head[tp.partition])
+            tp.partition: (hit.offset - 1 if hit is not None else ends[tp] - 1)
             for tp, hit in found.items()
         }
 
     def close(self) -> None:
-        self._consumer.close()
+        with self._lock:
+            self._consumer.close()

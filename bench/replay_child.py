@@ -1,0 +1,111 @@
+"""One replay in a process of its own, so its peak RSS (ru_maxrss) is the replay's alone.
+
+`python -m bench.replay_child MODE ...` writes one JSON line: events, seconds, complete,
+maxrss_kib. Modes: `embedded` (the store's notification log -> alerts projection), `kafka`
+(the canonical topic -> alerts projection, through the hub's KafkaStream), `bare` (a plain
+KafkaConsumer + fastavro decode of the same topic: the library ceiling). `--index` adds the
+alert_id indexes the views lack (the proposed fix), and `--budget` cuts a slow replay short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from fastavro import schemaless_reader
+from fastavro.schema import load_schema
+from kafka import KafkaConsumer, TopicPartition
+
+from hub.avro import ENVELOPE, HEADER_SIZE, AvroCodec, schemas_dir
+from hub.follower import Follower
+from hub.store import open_sqlite_store
+from hub.stream_embedded import EmbeddedStream
+from hub.stream_kafka import KafkaStream
+from projections.alerts import AlertsProjection
+from projections.database import ViewDatabase
+from projections.stream import EventStream
+
+AID_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS bench_channels_by_alert ON alert_channels (alert_id)",
+    "CREATE INDEX IF NOT EXISTS bench_geocodes_by_alert ON alert_geocodes (alert_id)",
+)
+DROP_AID_INDEXES = (
+    "DROP INDEX IF EXISTS bench_channels_by_alert",
+    "DROP INDEX IF EXISTS bench_geocodes_by_alert",
+)
+
+
+def project(
+    stream: EventStream, views: Path, expected: int, budget: float, index: bool
+) -> dict[str, object]:
+    db = ViewDatabase(views)
+    follower = Follower(stream, db, [AlertsProjection()])
+    if index:
+        with db.transaction() as conn:
+            for statement in AID_INDEXES:
+                conn.execute(statement)
+    done, start = 0, time.perf_counter()
+    while done < expected and time.perf_counter() - start < budget:
+        read = follower.step()
+        done += read
+        if not read and follower.lag()["alerts"] == 0:
+            break
+    seconds = time.perf_counter() - start
+    stream.close()
+    db.close()
+    return {"events": done, "seconds": seconds, "complete": done >= expected}
+
+
+def bare(bootstrap: str, topic: str, expected: int) -> dict[str, object]:
+    schema = load_schema(str(schemas_dir() / f"{ENVELOPE}.avsc"))
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100
+    )
+    partitions = [
+        TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    done, start = 0, time.perf_counter()
+    while done < expected:
+        for records in consumer.poll(timeout_ms=500, max_records=500).values():
+            for record in records:
+                schemaless_reader(io.BytesIO(record.value[HEADER_SIZE:]), schema, None)
+            done += len(records)
+    seconds = time.perf_counter() - start
+    consumer.close()
+    return {"events": done, "seconds": seconds, "complete": True}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["embedded", "kafka", "bare"])
+    parser.add_argument("--events-db", type=Path)
+    parser.add_argument("--views-db", type=Path)
+    parser.add_argument("--bootstrap")
+    parser.add_argument("--topic")
+    parser.add_argument("--expected", type=int, required=True)
+    parser.add_argument("--budget", type=float, default=float("inf"))
+    parser.add_argument("--index", action="store_true")
+    args = parser.parse_args()
+    if args.mode == "bare":
+        outcome = bare(args.bootstrap, args.topic, args.expected)
+    else:
+        stream: EventStream
+        if args.mode == "embedded":
+            stream = EmbeddedStream(open_sqlite_store(args.events_db))
+        else:
+            stream = KafkaStream(args.bootstrap, args.topic, AvroCodec())
+        outcome = project(stream, args.views_db, args.expected, args.budget, args.index)
+    outcome["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stdout.write(json.dumps(outcome) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
