@@ -151,7 +151,7 @@ def run(ctx: Context) -> list[Result]:
     rss_small = child(ctx, "kafka", small, index=True)
     rss_large = child(ctx, "kafka", large, index=True)
     memory = {
-        "replay": "kafka -> alerts projection, with indexes (so 1M completes)",
+        "stream": "kafka -> alerts projection, with indexes (so 1M completes)",
         "child_process": True,
     }
     results += [

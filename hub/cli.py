@@ -18,22 +18,17 @@ from domain.errors import AlertHubError
 from hub import schema_check
 from hub.api.app import create_app
 from hub.bootstrap import Hub, bootstrap
-from hub.settings import Settings, load_settings
+from hub.cli_analysts import add_commands
+from hub.cli_projections import add_commands as add_projection_commands
+from hub.cli_projections import settings_from
 
 log = structlog.get_logger("hub.cli")
 
 MEDIA_TYPES_BY_SUFFIX = {".xml": "application/xml", ".json": "application/json"}
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None
-    }
-    return load_settings(args.env_file, **overrides)
-
-
 def serve(args: argparse.Namespace) -> int:
-    hub = bootstrap(_settings(args))
+    hub = bootstrap(settings_from(args))
     hub.start()
     settings = hub.settings
     log.info(
@@ -48,7 +43,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def ingest(args: argparse.Namespace) -> int:
     """Ingest native message files through the same path as HTTP; exit 1 if any was rejected."""
-    hub = bootstrap(_settings(args))
+    hub = bootstrap(settings_from(args))
     rejected = 0
     try:
         for path in args.files:
@@ -79,7 +74,7 @@ def _ingest_file(hub: Hub, channel: str, path: Path, media_type: str | None) -> 
 def project(args: argparse.Namespace) -> int:
     """Run only the projections, until SIGTERM or Ctrl-C (a process of its own in Kafka mode)."""
     only_projector = {"run_relay": False, "kafka_ingress": False, "run_projector": True}
-    hub = bootstrap(_settings(args).model_copy(update=only_projector))
+    hub = bootstrap(settings_from(args).model_copy(update=only_projector))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     hub.start()
@@ -94,7 +89,7 @@ def project(args: argparse.Namespace) -> int:
 
 
 def channels(args: argparse.Namespace) -> int:
-    hub = bootstrap(_settings(args))
+    hub = bootstrap(settings_from(args))
     try:
         rows = [{"name": c.name, "media_types": list(c.media_types)} for c in hub.channels.values()]
         reports = [measure(c) for c in hub.channels.values()] if args.fidelity else []
@@ -150,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--fidelity", action="store_true", help="measure what each channel carries"
             )
+    add_commands(sub, common)
+    add_projection_commands(sub, common)
     return parser
 
 

@@ -23,58 +23,57 @@ def utc_text(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS {p}alerts (alert_id TEXT PRIMARY KEY,"
+    " version INTEGER NOT NULL, status TEXT NOT NULL, ended INTEGER NOT NULL,"
+    " expires_at TEXT, sent TEXT NOT NULL, thread TEXT, origin_channel TEXT NOT NULL,"
+    " state TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {p}alerts_by_sent ON {p}alerts (sent DESC)",
+    "CREATE INDEX IF NOT EXISTS {p}open_threads ON {p}alerts (origin_channel, ended, thread)",
+    "CREATE TABLE IF NOT EXISTS {p}alert_channels (alert_id TEXT, channel TEXT,"
+    " PRIMARY KEY (channel, alert_id))",
+    "CREATE TABLE IF NOT EXISTS {p}alert_geocodes (alert_id TEXT, value TEXT,"
+    " PRIMARY KEY (value, alert_id))",
+    "CREATE TABLE IF NOT EXISTS {p}alert_versions (alert_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL, recorded_at TEXT NOT NULL, state TEXT NOT NULL,"
+    " PRIMARY KEY (alert_id, version))",
+    "CREATE INDEX IF NOT EXISTS {p}versions_by_time ON {p}alert_versions (recorded_at, alert_id)",
+)
+
+
 class AlertsProjection:
-    name = "alerts"
+    """Current state, channels, geocodes and every version of each alert (for as-of)."""
+
+    tables: tuple[str, ...] = ("alerts", "alert_channels", "alert_geocodes", "alert_versions")
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.name = f"{prefix}alerts"
 
     def create_tables(self, conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY,"
-            " version INTEGER NOT NULL, status TEXT NOT NULL, ended INTEGER NOT NULL,"
-            " expires_at TEXT, sent TEXT NOT NULL, thread TEXT, origin_channel TEXT NOT NULL,"
-            " state TEXT NOT NULL)"
-        )
-        conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_sent ON alerts (sent DESC)")
-        conn.execute(
-            "CREATE INDEX IF NOT EXISTS open_threads ON alerts (origin_channel, ended, thread)"
-        )
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS alert_channels (alert_id TEXT, channel TEXT,"
-            " PRIMARY KEY (channel, alert_id))"
-        )
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS alert_geocodes (alert_id TEXT, value TEXT,"
-            " PRIMARY KEY (value, alert_id))"
-        )
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS alert_versions (alert_id TEXT NOT NULL,"
-            " version INTEGER NOT NULL, recorded_at TEXT NOT NULL, state TEXT NOT NULL,"
-            " PRIMARY KEY (alert_id, version))"
-        )
-        conn.execute(
-            "CREATE INDEX IF NOT EXISTS versions_by_time ON alert_versions (recorded_at, alert_id)"
-        )
+        for statement in _SCHEMA:
+            conn.execute(statement.format(p=self.prefix))
 
     def apply(self, conn: sqlite3.Connection, event: Event) -> None:
         if not isinstance(event, AlertIssued | AlertEvent):
             return
-        alert_id = str(event.originator_id)
-        row = conn.execute(
-            "SELECT version, state FROM alerts WHERE alert_id=?", (alert_id,)
-        ).fetchone()
-        if row is not None and row["version"] >= event.originator_version:
+        p, alert_id = self.prefix, str(event.originator_id)
+        row = conn.execute(f"SELECT version, state FROM {p}alerts WHERE alert_id=?", (alert_id,))
+        found = row.fetchone()
+        if found is not None and found["version"] >= event.originator_version:
             return  # already applied: the stream is at-least-once, the view is exactly-once
-        state = AlertState.model_validate_json(row["state"]) if row else None
+        state = AlertState.model_validate_json(found["state"]) if found else None
         self._write(conn, evolve(state, event))
 
     def _write(self, conn: sqlite3.Connection, state: AlertState) -> None:
-        alert_id = str(state.alert_id)
+        p, alert_id = self.prefix, str(state.alert_id)
         document = state.model_dump_json()
         conn.execute(
-            "INSERT INTO alert_versions VALUES (?,?,?,?)",
+            f"INSERT INTO {p}alert_versions VALUES (?,?,?,?)",
             (alert_id, state.version, utc_text(state.updated_at), document),
         )
         conn.execute(
-            "INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO {p}alerts VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 alert_id,
                 state.version,
@@ -87,14 +86,14 @@ class AlertsProjection:
                 document,
             ),
         )
-        conn.execute("DELETE FROM alert_channels WHERE alert_id=?", (alert_id,))
+        conn.execute(f"DELETE FROM {p}alert_channels WHERE alert_id=?", (alert_id,))
         conn.executemany(
-            "INSERT INTO alert_channels VALUES (?,?)", [(alert_id, c) for c in state.channels]
+            f"INSERT INTO {p}alert_channels VALUES (?,?)", [(alert_id, c) for c in state.channels]
         )
-        conn.execute("DELETE FROM alert_geocodes WHERE alert_id=?", (alert_id,))
+        conn.execute(f"DELETE FROM {p}alert_geocodes WHERE alert_id=?", (alert_id,))
         geocodes = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
         conn.executemany(
-            "INSERT INTO alert_geocodes VALUES (?,?)", [(alert_id, g) for g in geocodes]
+            f"INSERT INTO {p}alert_geocodes VALUES (?,?)", [(alert_id, g) for g in geocodes]
         )
 
 

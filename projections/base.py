@@ -2,24 +2,43 @@
 
 The runner hands a projection pages of stream records; the rows the projection writes and its new
 checkpoint commit in one transaction, so after any crash a view is exactly as of its checkpoint.
-Records at or before the checkpoint are skipped (the stream is at-least-once).
+Records at or before the checkpoint are skipped (the stream is at-least-once). An event the
+projection cannot apply is set aside in `projection_deadletters` with the error, inside the same
+transaction, and the view keeps going: one poisoned event never stops a view.
+
+Tables are named through `prefix`, so a fresh copy can be built beside the live one and swapped
+in (`projections.rebuild`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import traceback
 from collections.abc import Sequence
 from typing import Protocol
+
+import structlog
 
 from projections.database import ViewDatabase
 from projections.stream import Event, StreamRecord
 
+log = structlog.get_logger(__name__)
+
+DEADLETTER_TABLE = (
+    "CREATE TABLE IF NOT EXISTS projection_deadletters (projection TEXT NOT NULL,"
+    " partition INTEGER NOT NULL, position INTEGER NOT NULL, event_type TEXT NOT NULL,"
+    " alert_id TEXT NOT NULL, version INTEGER NOT NULL, error TEXT NOT NULL,"
+    " PRIMARY KEY (projection, partition, position))"
+)
+
 
 class Projection(Protocol):
-    name: str
+    name: str  # includes the prefix: positions and dead letters are kept per name
+    prefix: str
+    tables: tuple[str, ...]  # unprefixed names of the tables it owns
 
     def create_tables(self, conn: sqlite3.Connection) -> None:
-        """Create the view's tables if they do not exist (idempotent)."""
+        """Create the view's tables and indexes if they do not exist (idempotent)."""
         ...
 
     def apply(self, conn: sqlite3.Connection, event: Event) -> None:
@@ -29,18 +48,70 @@ class Projection(Protocol):
 
 def install(db: ViewDatabase, projection: Projection) -> None:
     with db.transaction() as conn:
+        conn.execute(DEADLETTER_TABLE)
         projection.create_tables(conn)
 
 
 def apply_page(db: ViewDatabase, projection: Projection, page: Sequence[StreamRecord]) -> int:
     """Apply the records past the projection's checkpoint; returns how many were applied."""
     with db.transaction() as conn:
-        checkpoint = db.checkpoint(projection.name, conn)
-        fresh = [r for r in page if r.position > checkpoint.get(r.partition, -1)]
-        last: dict[int, int] = {}
-        for record in fresh:
-            projection.apply(conn, record.event)
-            last[record.partition] = record.position
-        for partition, position in last.items():
-            db.advance(conn, projection.name, partition, position)
-        return len(fresh)
+        return apply_records(conn, db, projection, page)
+
+
+def apply_records(
+    conn: sqlite3.Connection, db: ViewDatabase, projection: Projection, page: Sequence[StreamRecord]
+) -> int:
+    """`apply_page` inside the caller's transaction (a rebuild's final catch-up needs that)."""
+    checkpoint = db.checkpoint(projection.name, conn)
+    fresh = [r for r in page if r.position > checkpoint.get(r.partition, -1)]
+    last: dict[int, int] = {}
+    for record in fresh:
+        _apply_one(conn, projection, record)
+        last[record.partition] = record.position
+    for partition, position in last.items():
+        db.advance(conn, projection.name, partition, position)
+    return len(fresh)
+
+
+def _apply_one(conn: sqlite3.Connection, projection: Projection, record: StreamRecord) -> None:
+    conn.execute("SAVEPOINT event")
+    try:
+        projection.apply(conn, record.event)
+    except Exception as exc:
+        conn.execute("ROLLBACK TO SAVEPOINT event")
+        _set_aside(conn, projection, record, exc)
+    conn.execute("RELEASE SAVEPOINT event")
+
+
+def _set_aside(
+    conn: sqlite3.Connection, projection: Projection, record: StreamRecord, exc: Exception
+) -> None:
+    event = record.event
+    error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
+    conn.execute(
+        "INSERT OR REPLACE INTO projection_deadletters VALUES (?,?,?,?,?,?,?)",
+        (
+            projection.name,
+            record.partition,
+            record.position,
+            type(event).__name__,
+            str(event.originator_id),
+            event.originator_version,
+            error,
+        ),
+    )
+    log.error(
+        "projection.event_set_aside",
+        projection=projection.name,
+        partition=record.partition,
+        position=record.position,
+        error=error,
+    )
+
+
+def deadletters(db: ViewDatabase, name: str) -> list[dict[str, object]]:
+    rows = db.connect().execute(
+        "SELECT * FROM projection_deadletters WHERE projection=? ORDER BY partition, position",
+        (name,),
+    )
+    return [dict(row) for row in rows]

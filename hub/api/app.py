@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from hub.api.deps import HubDep
 from hub.api.problems import install_problem_handlers
 from hub.api.routes import router
+from hub.api.stream import router as stream_router
 from hub.api.views import router as views_router
 from hub.bootstrap import Hub
 
@@ -31,6 +32,7 @@ def create_app(hub: Hub) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(router)
     app.include_router(views_router)
+    app.include_router(stream_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route("/readyz", readyz, methods=["GET"], tags=["operations"])
     app.add_api_route("/metrics", metrics, methods=["GET"], tags=["operations"])

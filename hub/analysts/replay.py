@@ -1,4 +1,4 @@
-"""Replaying history into a separate views database, and shadowing a channel over it.
+"""Replaying history into a separate views database, with projections built in or plugged in.
 
 `replay` runs projections over a window of the stream into a fresh `views.sqlite` in a folder of
 its own: the live views are never opened, so an analyst can rebuild, compare and throw away.
@@ -11,29 +11,28 @@ Projections are the built-in `alerts` plus plugins registered under the entry-po
 A plugin provides `name` (equal to its entry-point name), `create_tables(conn)` and
 `apply(conn, event)` (`projections.base.Projection`).
 
-`shadow` is the check before a channel plugin goes live: the whole history through its `selects`
-and `render`, folded in memory with `domain.alert.evolve` (no database, no side effects), compared
-with what the installed channels show.
+`WholeAlerts` and `fold` are shared with `shadow` and the notebook API: folding alert states
+needs each alert's first event.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import EntryPoint, entry_points
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from adapters.base import Channel
+from eventsourcing.domain import Aggregate
+
 from domain.alert import AlertIssued, evolve
 from domain.errors import ConfigurationError
 from domain.state import AlertState
-from hub.analysts import ProgressFn, tracked
+from hub.analysts.window import ProgressFn, tracked
 from projections.alerts import AlertsProjection, utc_text
 from projections.base import Projection, apply_page, install
 from projections.database import ViewDatabase
@@ -41,8 +40,6 @@ from projections.stream import Event, StreamRecord
 
 PROJECTION_GROUP = "alerthub.projections"
 BUILT_IN: Mapping[str, Callable[[], Projection]] = {"alerts": AlertsProjection}
-MAX_FAILURES = 50
-"""Render failures kept with their details; beyond that they are only counted."""
 
 
 def _plugins(found: Iterable[EntryPoint] | None) -> dict[str, EntryPoint]:
@@ -83,7 +80,8 @@ def _load(ep: EntryPoint) -> Projection:
     where = f"projection plugin {ep.name!r} ({ep.value})"
     try:
         loaded = ep.load()
-        projection = loaded() if isinstance(loaded, type) or not hasattr(loaded, "apply") else loaded
+        instance = not isinstance(loaded, type) and hasattr(loaded, "apply")
+        projection = loaded if instance else loaded()
     except Exception as exc:
         raise ConfigurationError(f"{where} failed to load: {exc!r}") from exc
     if not all(hasattr(projection, a) for a in ("name", "create_tables", "apply")):
@@ -118,6 +116,8 @@ class WholeAlerts:
 
 def fold(states: dict[UUID, AlertState], event: Event) -> AlertState | None:
     """Fold one event into `states`; None when it was already applied (at-least-once input)."""
+    if not isinstance(event, Aggregate.Event):
+        raise TypeError(f"{type(event).__name__} is not an alert event")
     state = states.get(event.originator_id)
     if state is not None and event.originator_version <= state.version:
         return None
@@ -194,139 +194,3 @@ def _counts(db: ViewDatabase, now: datetime) -> dict[str, Any]:
             (utc_text(now),),
         ).fetchone()
     return {"alerts": alerts, "ended": ended, "expired": expired, "tables": tables}
-
-
-@dataclass
-class AlertShadow:
-    """One alert: whether the new channel would show it, and which installed channels do."""
-
-    alert_id: UUID
-    public: bool = False
-    by_new: bool = False
-    by: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class RenderFailure:
-    alert_id: UUID
-    version: int
-    stage: Literal["selects", "render"]
-    error: str
-
-
-@dataclass
-class ShadowReport:
-    """A channel's would-be view over history, against the views of the installed channels.
-
-    An alert counts as shown by a channel if any public version of it was selected (Test and
-    Exercise messages are never shown, as in `/v1/views`).
-    """
-
-    channel: str
-    compared_with: tuple[str, ...]
-    events: int = 0
-    skipped: int = 0
-    renderings: int = 0
-    failure_count: int = 0
-    alerts: dict[UUID, AlertShadow] = field(default_factory=dict)
-    failures: list[RenderFailure] = field(default_factory=list)
-    lost: Counter[str] = field(default_factory=Counter)
-
-    def _ids(self, keep: Callable[[AlertShadow], bool]) -> list[UUID]:
-        return sorted(a.alert_id for a in self.alerts.values() if keep(a))
-
-    @property
-    def only_new(self) -> list[UUID]:
-        """Alerts only the new channel would show."""
-        return self._ids(lambda a: a.by_new and not a.by)
-
-    @property
-    def not_new(self) -> list[UUID]:
-        """Alerts the new channel would not show that some installed channel does."""
-        return self._ids(lambda a: not a.by_new and bool(a.by))
-
-    @property
-    def both(self) -> list[UUID]:
-        return self._ids(lambda a: a.by_new and bool(a.by))
-
-    def summary(self) -> dict[str, Any]:
-        """The counts, lost fields and failures as JSON-ready data (the CLI prints this)."""
-        return {
-            "channel": self.channel,
-            "compared_with": list(self.compared_with),
-            "events": self.events,
-            "skipped": self.skipped,
-            "alerts": len(self.alerts),
-            "public": sum(a.public for a in self.alerts.values()),
-            "shown_by_new": sum(a.by_new for a in self.alerts.values()),
-            "only_new": len(self.only_new),
-            "not_new": len(self.not_new),
-            "both": len(self.both),
-            "renderings": self.renderings,
-            "render_failures": self.failure_count,
-            "failures": [vars(f) | {"alert_id": str(f.alert_id)} for f in self.failures],
-            "lost": dict(self.lost.most_common()),
-        }
-
-    def fail(self, state: AlertState, stage: Literal["selects", "render"], exc: Exception) -> None:
-        self.failure_count += 1
-        if len(self.failures) < MAX_FAILURES:
-            error = f"{type(exc).__name__}: {exc}"
-            self.failures.append(RenderFailure(state.alert_id, state.version, stage, error))
-
-
-def shadow(
-    records: Iterable[StreamRecord],
-    channel: Channel,
-    existing_channels: Mapping[str, Channel],
-    *,
-    progress: ProgressFn | None = None,
-) -> ShadowReport:
-    """Every version of every alert through `channel`, compared with `existing_channels`.
-
-    Exceptions from the channel's `selects` or `render` are reported, never raised: finding
-    them is the point. A channel of the same name among the existing ones is left out of them.
-    """
-    others = {name: c for name, c in existing_channels.items() if name != channel.name}
-    report = ShadowReport(channel.name, tuple(sorted(others)))
-    states: dict[UUID, AlertState] = {}
-    whole = WholeAlerts()
-    for record in tracked(whole(records), progress):
-        state = fold(states, record.event)
-        if state is not None:
-            report.events += 1
-            _observe(report, channel, others, state)
-    report.skipped = whole.skipped
-    return report
-
-
-def _observe(
-    report: ShadowReport, channel: Channel, others: Mapping[str, Channel], state: AlertState
-) -> None:
-    seen = report.alerts.setdefault(state.alert_id, AlertShadow(state.alert_id))
-    if not state.is_public:
-        return
-    seen.public = True
-    seen.by |= {name for name, other in others.items() if _quietly_selects(other, state)}
-    try:
-        if not channel.selects(state):
-            return
-    except Exception as exc:
-        report.fail(state, "selects", exc)
-        return
-    seen.by_new = True
-    try:
-        rendering = channel.render(state)
-    except Exception as exc:
-        report.fail(state, "render", exc)
-        return
-    report.renderings += 1
-    report.lost.update(rendering.lost)
-
-
-def _quietly_selects(channel: Channel, state: AlertState) -> bool:
-    """An installed channel's choice; its own failures are not what a shadow run examines."""
-    try:
-        return channel.selects(state)
-    except Exception:
-        return False

@@ -1,0 +1,50 @@
+"""Analysts' tools over the canonical stream: a window of history, exports, replays, shadows.
+
+Everything reads an `EventStream` (the store's log or the Kafka topic: the same code) and streams;
+no function holds a window in memory, only what its result needs (an id or a state per alert).
+
+- `window(stream, start, end, channel=)`: the events recorded in `[start, end)` (`window.py`);
+- `export(records, fmt, out, codec)`: JSON lines, CSV or an Avro container file (`export.py`);
+- `replay(records, projections, target_dir)`: views rebuilt in a separate database (`replay.py`);
+- `shadow(records, channel, existing_channels)`: a channel plugin over history (`shadow.py`);
+- `reading_hub(settings)`: the hub to read from, built by the one bootstrap, workers off.
+"""
+
+from hub.analysts.export import FORMATS, ExportReport, Format, document, export, flat, to_json
+from hub.analysts.replay import (
+    PROJECTION_GROUP,
+    ReplayReport,
+    WholeAlerts,
+    fold,
+    load_projections,
+    projection_names,
+    replay,
+)
+from hub.analysts.shadow import AlertShadow, RenderFailure, ShadowReport, shadow
+from hub.analysts.window import Progress, ProgressFn, reading_hub, tracked, window
+
+__all__ = [
+    "FORMATS",
+    "PROJECTION_GROUP",
+    "AlertShadow",
+    "ExportReport",
+    "Format",
+    "Progress",
+    "ProgressFn",
+    "RenderFailure",
+    "ReplayReport",
+    "ShadowReport",
+    "WholeAlerts",
+    "document",
+    "export",
+    "flat",
+    "fold",
+    "load_projections",
+    "projection_names",
+    "reading_hub",
+    "replay",
+    "shadow",
+    "to_json",
+    "tracked",
+    "window",
+]

@@ -1,0 +1,93 @@
+"""`alerthub projections status | rebuild NAME... | rebuild --all`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from hub.analysts.window import reading_hub
+from hub.bootstrap import Hub
+from hub.settings import Settings, load_settings
+from projections.alerts import AlertsProjection
+from projections.base import Projection, deadletters
+from projections.rebuild import rebuild
+from projections.stream import lag
+
+log = structlog.get_logger("hub.cli")
+LIVE: dict[str, Callable[[str], Projection]] = {"alerts": AlertsProjection}
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, `--env-file`, then the command line (highest)."""
+    given = {k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None}
+    return load_settings(args.env_file, **given)
+
+
+def _status(hub: Hub) -> list[dict[str, Any]]:
+    head = hub.stream.head()
+    return [
+        {
+            "projection": name,
+            "checkpoint": checkpoint,
+            "lag": lag(head, checkpoint),
+            "deadletters": len(deadletters(hub.views, name)),
+        }
+        for name, checkpoint in hub.follower.checkpoints().items()
+    ]
+
+
+def _progress(name: str) -> Any:
+    last = [0.0]
+
+    def report(applied: int, behind: int) -> None:
+        if time.monotonic() - last[0] >= 1.0:
+            last[0] = time.monotonic()
+            log.info("rebuild.progress", projection=name, applied=applied, behind=behind)
+
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    with reading_hub(settings_from(args), configure_logs=True) as hub:
+        if args.action == "status":
+            rows = _status(hub)
+            if args.json:
+                sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+            else:
+                for row in rows:
+                    sys.stdout.write(
+                        f"{row['projection']:<12} lag {row['lag']:<8} dead letters "
+                        f"{row['deadletters']:<4} at {row['checkpoint']}\n"
+                    )
+            return 0
+        names = sorted(LIVE) if args.all else args.names
+        unknown = sorted(set(names) - set(LIVE))
+        if not names or unknown:
+            log.error("rebuild.unknown", unknown=unknown, known=sorted(LIVE))
+            return 2
+        for name in names:
+            report = rebuild(hub.views, hub.stream, LIVE[name], progress=_progress(name))
+            log.info(
+                "rebuild.done",
+                projection=name,
+                applied=report.applied,
+                seconds=round(report.seconds, 2),
+                checkpoint=report.checkpoint,
+            )
+    return 0
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    text = "show projection positions and lag, or rebuild views beside the live ones"
+    cmd = sub.add_parser("projections", parents=[common], help=text, description=text)
+    cmd.add_argument("action", choices=["status", "rebuild"])
+    cmd.add_argument("names", nargs="*", help="projections to rebuild (e.g. alerts)")
+    cmd.add_argument("--all", action="store_true", help="rebuild every projection")
+    cmd.add_argument("--json", action="store_true", help="status as JSON")
+    cmd.set_defaults(handler=run)
