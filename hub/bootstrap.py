@@ -122,7 +122,9 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
         group=f"{settings.kafka_group}-ingress",
         metrics=metrics,
     )
-    return KafkaStream(bootstrap_servers, settings.kafka_topic, codec), relay, ingress
+    group = f"{settings.kafka_group}-projector"
+    stream = KafkaStream(bootstrap_servers, settings.kafka_topic, codec, group_id=group)
+    return stream, relay, ingress
 
 
 def _describe_metrics(hub: Hub) -> None:

@@ -7,6 +7,7 @@ written by other processes are seen too. `wait_for` gives the HTTP API read-your
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 
 from hub.worker import Worker
@@ -60,8 +61,16 @@ class Follower(Worker):
             pass
 
     def wait_for(self, target: Mapping[int, int], timeout: float) -> bool:
-        """Block until every projection has applied `target` (read-your-writes)."""
+        """Block until every projection has applied `target` (read-your-writes).
+
+        Woken at once by this process's projector, and polling the views' checkpoints meanwhile,
+        so it also works when the projections run in another process.
+        """
+        deadline = time.monotonic() + timeout
         with self._advanced:
-            return self._advanced.wait_for(
-                lambda: all(reached(at, target) for at in self.checkpoints().values()), timeout
-            )
+            while not all(reached(at, target) for at in self.checkpoints().values()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._advanced.wait(min(remaining, 0.02))
+        return True

@@ -10,7 +10,16 @@ no function holds a window in memory, only what its result needs (an id or a sta
 - `reading_hub(settings)`: the hub to read from, built by the one bootstrap, workers off.
 """
 
-from hub.analysts.export import FORMATS, ExportReport, Format, document, export, flat, to_json
+from hub.analysts.export import (
+    CSV_COLUMNS,
+    FORMATS,
+    ExportReport,
+    Format,
+    document,
+    export,
+    flat,
+    to_json,
+)
 from hub.analysts.replay import (
     PROJECTION_GROUP,
     ReplayReport,
@@ -24,6 +33,7 @@ from hub.analysts.shadow import AlertShadow, RenderFailure, ShadowReport, shadow
 from hub.analysts.window import Progress, ProgressFn, reading_hub, tracked, window
 
 __all__ = [
+    "CSV_COLUMNS",
     "FORMATS",
     "PROJECTION_GROUP",
     "AlertShadow",

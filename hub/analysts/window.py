@@ -8,7 +8,7 @@ stream. Long work reports `Progress` through a callback, so a CLI can show it an
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,13 +78,11 @@ def window(
     alerts that a channel touched are a question for the alerts view, not for a window.
     """
     _require_aware(start=start, end=end)
-    head = stream.head()
-    at = dict(stream.checkpoint_before(start or EPOCH))
-    open_ = {p for p, last in head.items() if at.get(p, -1) < last}
+    cursor = _Cursor(stream.head(), stream.checkpoint_before(start or EPOCH), start, end)
     seen: dict[UUID, int] = {}
     idle_since: float | None = None
-    while open_:
-        page = stream.read(at, page_size)
+    while cursor.open:
+        page = stream.read(cursor.at, page_size)
         if not page:
             idle_since = idle_since or time.monotonic()
             if time.monotonic() - idle_since >= patience:
@@ -93,29 +91,37 @@ def window(
             continue
         idle_since = None
         for record in page:
-            if _step(record, at, open_, head, end) and _fresh(record, seen, channel):
+            if cursor.admits(record) and _fresh(record, seen, channel):
                 yield record
 
 
-def _step(
-    record: StreamRecord,
-    at: dict[int, int],
-    open_: set[int],
-    head: dict[int, int],
-    end: datetime | None,
-) -> bool:
-    """Advance the reader past `record`; whether it belongs to the window."""
-    p = record.partition
-    at[p] = max(at.get(p, -1), record.position)
-    if p not in open_:
-        return False  # a finished partition (or one born after the window opened)
-    if end is not None and record.event.timestamp >= end:
-        open_.discard(p)
-        at[p] = max(at[p], head[p])  # read only what is new there, not its whole tail
-        return False
-    if at[p] >= head[p]:
-        open_.discard(p)
-    return True
+class _Cursor:
+    """Where a window's reader is in each partition, and which partitions may still hold events."""
+
+    def __init__(
+        self,
+        head: Mapping[int, int],
+        at: Mapping[int, int],
+        start: datetime | None,
+        end: datetime | None,
+    ) -> None:
+        self.head, self.at, self.start, self.end = dict(head), dict(at), start, end
+        self.open = {p for p, last in head.items() if self.at.get(p, -1) < last}
+
+    def admits(self, record: StreamRecord) -> bool:
+        """Move past `record`; whether it was recorded inside the window."""
+        p, recorded = record.partition, record.event.timestamp
+        self.at[p] = max(self.at.get(p, -1), record.position)
+        if p not in self.open:
+            return False  # a finished partition (or one born after the window opened)
+        if self.end is not None and recorded >= self.end:
+            self.open.discard(p)
+            self.at[p] = max(self.at[p], self.head[p])  # read only what is new there now
+            return False
+        if self.at[p] >= self.head[p]:
+            self.open.discard(p)
+        # a time index may be coarser than the events' times (Kafka: milliseconds)
+        return self.start is None or recorded >= self.start
 
 
 def _fresh(record: StreamRecord, seen: dict[UUID, int], channel: str | None) -> bool:

@@ -51,13 +51,21 @@ def test_hub_killed_mid_relay_loses_nothing(tmp_path: Path, kafka: KafkaBroker) 
     ids = [unique("K") for _ in range(60)]
     with httpx.Client(base_url=server.url, timeout=30) as client:
         for identifier in ids[:20]:
-            assert client.post("/v1/channels/cap/messages", content=cap_message(identifier),
-                               headers=XML).status_code == 202
+            assert (
+                client.post(
+                    "/v1/channels/cap/messages", content=cap_message(identifier), headers=XML
+                ).status_code
+                == 202
+            )
         kafka.stop(keep_work_dir=True)
         try:
             for identifier in ids[20:40]:
-                assert client.post("/v1/channels/cap/messages", content=cap_message(identifier),
-                                   headers=XML).status_code == 202
+                assert (
+                    client.post(
+                        "/v1/channels/cap/messages", content=cap_message(identifier), headers=XML
+                    ).status_code
+                    == 202
+                )
             assert relay_lag(server) > 0  # accepted and durable, not yet on Kafka
             server.process.send_signal(signal.SIGKILL)
             server.process.wait()
@@ -67,7 +75,9 @@ def test_hub_killed_mid_relay_loses_nothing(tmp_path: Path, kafka: KafkaBroker) 
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for identifier in ids[40:]:
-                client.post("/v1/channels/cap/messages", content=cap_message(identifier), headers=XML)
+                client.post(
+                    "/v1/channels/cap/messages", content=cap_message(identifier), headers=XML
+                )
         server.process.send_signal(signal.SIGKILL)  # very likely mid-relay of the last batch
         server.process.wait()
         server = start_server(tmp_path, settings)
@@ -86,15 +96,19 @@ def test_ingress_consumer_killed_loses_and_doubles_nothing(
     ids = [unique("I") for _ in range(200)]
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
     for identifier in ids:
-        producer.send(ingress_topic("cap"), value=cap_message(identifier),
-                      headers=[("content-type", b"application/cap+xml")])
+        producer.send(
+            ingress_topic("cap"),
+            value=cap_message(identifier),
+            headers=[("content-type", b"application/cap+xml")],
+        )
     producer.flush()
     producer.close()
     server = start_server(tmp_path, settings)
 
     def ingested() -> set[str]:
-        items = httpx.get(f"{server.url}/v1/alerts", params={"lifecycle": "all", "limit": 1000},
-                          timeout=10).json()["items"]
+        items = httpx.get(
+            f"{server.url}/v1/alerts", params={"lifecycle": "all", "limit": 1000}, timeout=10
+        ).json()["items"]
         return {a["identifier"] for a in items if a["identifier"] in set(ids)}
 
     eventually(lambda: len(ingested()) >= 20, timeout=60)  # part-way through the topic
@@ -103,8 +117,9 @@ def test_ingress_consumer_killed_loses_and_doubles_nothing(
     server = start_server(tmp_path, settings)
     try:
         eventually(lambda: ingested() == set(ids), timeout=120)
-        items = httpx.get(f"{server.url}/v1/alerts", params={"lifecycle": "all", "limit": 1000},
-                          timeout=10).json()["items"]
+        items = httpx.get(
+            f"{server.url}/v1/alerts", params={"lifecycle": "all", "limit": 1000}, timeout=10
+        ).json()["items"]
         mine = [a for a in items if a["identifier"] in set(ids)]
         assert len(mine) == len(ids)
         assert {a["version"] for a in mine} == {1}  # no message applied twice
