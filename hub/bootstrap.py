@@ -122,7 +122,8 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
         group=f"{settings.kafka_group}-ingress",
         metrics=metrics,
     )
-    group = f"{settings.kafka_group}-projector"
+    # Projector processes share the partitions as a group; a reader (replay, export) owns them all.
+    group = f"{settings.kafka_group}-projector" if settings.run_projector else None
     stream = KafkaStream(bootstrap_servers, settings.kafka_topic, codec, group_id=group)
     return stream, relay, ingress
 

@@ -35,7 +35,13 @@ def serve(args: argparse.Namespace) -> int:
         "serving", url=f"http://{settings.host}:{settings.port}", data_dir=str(settings.data_dir)
     )
     try:
-        uvicorn.run(create_app(hub), host=settings.host, port=settings.port, log_config=None)
+        uvicorn.run(
+            create_app(hub),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            timeout_graceful_shutdown=5,  # open live streams (SSE) must not hold a shutdown
+        )
     finally:
         hub.close()
     return 0

@@ -3,9 +3,10 @@
 A consumer in assign mode (no group: the checkpoint lives with the view, in the same transaction
 as its rows, so the broker's committed offsets are never trusted for exactly-once). Seeking to a
 time uses the record timestamp, which the relay sets to the event's own recorded time.
-KafkaConsumer is not thread-safe, and /readyz asks for the head while the projector reads, so
-every use of the consumer holds a lock; `head()` prefers the high watermark the fetches already
-brought (no network call), so readiness answers at once even while the broker is down.
+KafkaConsumer is not thread-safe, and /readyz asks for the head while the projector reads: the
+reading consumer is used under one lock, and `head()`/`checkpoint_before()` use a second,
+group-less probe consumer with short timeouts, so readiness never waits behind a poll and
+answers within seconds even while the broker is down.
 
 With a `group_id` several projector processes share the partitions as one consumer group: each
 reads the partitions the group assigns it, seeking to the checkpoints kept with the views (the
@@ -59,13 +60,23 @@ class KafkaStream:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
         )
+        self._probe = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            client_id="alerthub-stream-probe",
+            group_id=None,
+            enable_auto_commit=False,
+            request_timeout_ms=3_000,
+        )
         self._partitions: list[TopicPartition] = []
         self._joined = False
+        self._last_head: dict[int, int] = {}
         self._lock = threading.RLock()
+        self._probe_lock = threading.Lock()
 
     def _all(self) -> list[TopicPartition]:
         if not self._partitions:
-            found = self._consumer.partitions_for_topic(self.topic) or set()
+            with self._probe_lock:
+                found = self._probe.partitions_for_topic(self.topic) or set()
             self._partitions = [TopicPartition(self.topic, p) for p in sorted(found)]
         return self._partitions
 
@@ -93,28 +104,25 @@ class KafkaStream:
         ]
 
     def head(self) -> dict[int, int]:
-        with self._lock:
-            owned = self._consumer.assignment() if self._joined else set()
-            known = {
-                tp: self._consumer.highwater(tp) if tp in owned else None for tp in self._all()
-            }
-            unknown = [tp for tp, mark in known.items() if mark is None]
-            if unknown:
-                with contextlib.suppress(KafkaError):  # the broker is away: report what we know
-                    known |= self._consumer.end_offsets(unknown, timeout_ms=2000)
-        return {tp.partition: mark - 1 for tp, mark in known.items() if mark is not None}
+        """The end of each partition; while the broker is away, the last end seen."""
+        partitions = self._all()
+        with self._probe_lock, contextlib.suppress(KafkaError):
+            ends = self._probe.end_offsets(partitions, timeout_ms=1500)
+            self._last_head = {tp.partition: end - 1 for tp, end in ends.items()}
+        return dict(self._last_head)
 
     def checkpoint_before(self, moment: datetime) -> dict[int, int]:
         millis = int(moment.astimezone(UTC).timestamp() * 1000)
-        with self._lock:
-            partitions = self._all()
-            found = self._consumer.offsets_for_times(dict.fromkeys(partitions, millis))
-            ends = self._consumer.end_offsets(partitions)
+        partitions = self._all()
+        with self._probe_lock:
+            found = self._probe.offsets_for_times(dict.fromkeys(partitions, millis))
+            ends = self._probe.end_offsets(partitions)
         return {
             tp.partition: (hit.offset - 1 if hit is not None else ends[tp] - 1)
             for tp, hit in found.items()
         }
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._probe_lock:
             self._consumer.close()
+            self._probe.close()

@@ -20,6 +20,17 @@ EXAMPLES = ROOT / "examples" / "messages"
 HubFactory = Callable[..., Hub]
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Commands run in-process configure logging; put it back so later tests log normally."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
 @pytest.fixture
 def make_hub(tmp_path: Path) -> Iterator[HubFactory]:
     """Build hubs on `tmp_path` (the same folder each call, so a second hub is a restart)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from functools import cache
 from typing import Annotated
 
@@ -29,6 +29,7 @@ import structlog
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from hub.analysts import to_json
 from hub.api.deps import HubDep
@@ -92,10 +93,33 @@ def open_stream(hub: Hub) -> EventStream:
     return KafkaStream(bootstrap, hub.settings.kafka_topic, _codec())
 
 
+class EventStreamResponse(StreamingResponse):
+    """An SSE response that closes its body and its stream however it ends.
+
+    Why not a plain `StreamingResponse`: when a client goes away while the body generator waits
+    at a `yield`, Starlette cancels the send and leaves the generator suspended; its `finally`
+    would run only when garbage-collected, holding a Kafka consumer until then.
+    """
+
+    def __init__(self, body: AsyncGenerator[str, None], stream: EventStream) -> None:
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        super().__init__(body, media_type="text/event-stream", headers=headers)
+        self._body, self._stream = body, stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._body.aclose()
+                await run_in_threadpool(self._stream.close)
+
+
 @router.get(
     "/stream",
+    status_code=200,  # FastAPI reads it from the response's __init__ otherwise
     tags=["stream"],
-    response_class=StreamingResponse,
+    response_class=EventStreamResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
         400: {"content": {PROBLEM_JSON: {}}, "description": "malformed Last-Event-ID"},
@@ -116,21 +140,21 @@ async def stream_events(
         return problem(request, 400, "bad-last-event-id", str(exc))
     stream = await run_in_threadpool(open_stream, hub)
     try:
-        at = dict(start if start is not None else await run_in_threadpool(stream.head))
+        head = await run_in_threadpool(stream.head)
     except BaseException:
         await run_in_threadpool(stream.close)
         raise
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    body = _events(request, stream, at, follow=follow)
-    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
+    at = dict(head if start is None else start)
+    body = _events(request, stream, at, until=None if follow else head)
+    return EventStreamResponse(body, stream)
 
 
 async def _events(
-    request: Request, stream: EventStream, at: dict[int, int], *, follow: bool
-) -> AsyncIterator[str]:
-    """Frames from `at` on; keep-alive comments while idle; stops when the client has gone."""
+    request: Request, stream: EventStream, at: dict[int, int], *, until: Mapping[int, int] | None
+) -> AsyncGenerator[str, None]:
+    """Frames from `at` on, keep-alive comments while idle; ends at `until` (if given) or when
+    the client has gone. Closing the stream is the response's job (`EventStreamResponse`)."""
     codec, sent, empties, last_write = _codec(), 0, 0, time.monotonic()
-    head = None if follow else await run_in_threadpool(stream.head)
     try:
         yield f"retry: 2000\n: from {format_checkpoint(at)}\n\n"
         while not await request.is_disconnected():
@@ -138,17 +162,16 @@ async def _events(
             for record in page:
                 at[record.partition] = record.position
                 yield frame(record, at, codec)
-            sent, empties = sent + len(page), 0 if page else empties + 1
+                sent += 1
+            empties = 0 if page else empties + 1
             if page:
                 last_write = time.monotonic()
                 continue
-            if head is not None and (reached(at, head) or empties >= 3):
+            if until is not None and (reached(at, until) or empties >= 3):
                 return  # caught up (a broker's first fetch may come back empty: 3 tries)
             if time.monotonic() - last_write >= KEEP_ALIVE_SECONDS:
                 yield ": keep-alive\n\n"
                 last_write = time.monotonic()
             await anyio.sleep(IDLE_SECONDS)
     finally:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(stream.close)
         log.info("stream.closed", events=sent, at=format_checkpoint(at))

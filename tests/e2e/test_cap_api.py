@@ -131,6 +131,7 @@ def test_update_after_cancel_is_409(client: httpx.Client) -> None:
 
 
 def test_channels_health_metrics_and_request_ids(client: httpx.Client) -> None:
+    post(client, CAP[0].read_bytes())  # so there is an accepted message to count
     channels = client.get("/v1/channels").json()["items"]
     assert {
         "name": "cap",

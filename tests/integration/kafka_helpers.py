@@ -18,11 +18,16 @@ def unique(prefix: str) -> str:
 
 
 def kafka_settings(broker: KafkaBroker, **overrides: Any) -> dict[str, Any]:
-    """Settings for a hub on this broker, with its own canonical topic and consumer groups."""
+    """Settings for a hub on this broker, with its own canonical topic and consumer groups.
+
+    Ingress is off unless a test asks for it: the ingress topics are shared by every test of
+    the run, and a fresh consumer group would ingest what earlier tests published there.
+    """
     return {
         "kafka_bootstrap": broker.bootstrap,
         "kafka_topic": unique("alerthub.alerts.test"),
         "kafka_group": unique("alerthub-test"),
+        "kafka_ingress": False,
         "projection_poll_interval": 0.05,
         **overrides,
     }

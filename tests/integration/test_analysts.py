@@ -10,23 +10,29 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import sqlite3
 import time
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib.metadata import EntryPoint
 from pathlib import Path
+from typing import Any
 
 import fastavro
 import pytest
+import structlog
 
 from adapters.base import Rendering
 from devtools.kafka_broker import KafkaBroker
 from domain.alert import ALERT_EVENTS, AlertIssued
+from domain.commands import Instruction
 from domain.errors import ConfigurationError
 from domain.state import AlertState
 from hub.analysts import (
     CSV_COLUMNS,
     PROJECTION_GROUP,
+    Format,
     WholeAlerts,
     export,
     load_projections,
@@ -116,19 +122,22 @@ def test_the_channel_filter_keeps_the_messages_of_that_channel(
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "avro"])
 def test_an_export_holds_exactly_the_window(
-    history: tuple[Hub, list[list[StreamRecord]]], fmt: str
+    history: tuple[Hub, list[list[StreamRecord]]], fmt: Format
 ) -> None:
     hub, batches = history
     start, end = bounds(batches, 1, 2)
     out = io.BytesIO()
-    report = export(window(hub.stream, start, end), fmt, out, AvroCodec())  # type: ignore[arg-type]
+    report = export(window(hub.stream, start, end), fmt, out, AvroCodec())
     rows = read_back(fmt, out.getvalue())
     assert [(str(r["alert_id"]), int(r["version"])) for r in rows] == expected(batches, 1, 2)
     assert report.count == len(rows)
-    assert (report.first, report.last) == (batches[1][0].event.timestamp, batches[2][-1].event.timestamp)
+    assert (report.first, report.last) == (
+        batches[1][0].event.timestamp,
+        batches[2][-1].event.timestamp,
+    )
 
 
-def read_back(fmt: str, data: bytes) -> list[dict[str, object]]:
+def read_back(fmt: Format, data: bytes) -> list[dict[str, Any]]:
     """Each format read with its plain reader: json, csv, fastavro (no hub code)."""
     if fmt == "jsonl":
         return [json.loads(line) for line in data.decode().splitlines()]
@@ -139,7 +148,7 @@ def read_back(fmt: str, data: bytes) -> list[dict[str, object]]:
     avro = fastavro.reader(io.BytesIO(data))
     assert json.loads(avro.metadata["avro.schema"])["name"] == "alerthub.v1.AlertEvent"
     assert avro.codec == "deflate"
-    return list(avro)  # type: ignore[arg-type]
+    return [dict(record) for record in avro if isinstance(record, dict)]
 
 
 def test_csv_rows_carry_the_message_head_and_first_info(
@@ -180,13 +189,15 @@ def test_a_replay_rebuilds_the_live_view_elsewhere(
 ) -> None:
     hub, _ = history
     hub.follower.catch_up()
-    live = find_alerts(hub.views.connect(), AlertQuery(lifecycle=None, limit=1000), datetime.now())
+    live = find_alerts(
+        hub.views.connect(), AlertQuery(lifecycle=None, limit=1000), datetime.now(UTC)
+    )
     before = digest(hub.settings.data_dir)
     report = replay(window(hub.stream), ["alerts"], tmp_path / "replayed")
     assert digest(hub.settings.data_dir) == before
     with sqlite3.connect(report.path) as conn:
         conn.row_factory = sqlite3.Row
-        rebuilt = find_alerts(conn, AlertQuery(lifecycle=None, limit=1000), datetime.now())
+        rebuilt = find_alerts(conn, AlertQuery(lifecycle=None, limit=1000), datetime.now(UTC))
     assert sorted(rebuilt, key=str) == sorted(live, key=str)
     assert (report.alerts, report.events, report.skipped) == (len(live), 8, 0)
     assert report.ended == sum(s.ended is not None for s in live) == 1
@@ -263,12 +274,12 @@ class BrokenAmber:
     """Amber's choice, a render that fails: what shadowing is there to catch."""
 
     name = "amber-next"
-    media_types = ("application/json",)
+    media_types: tuple[str, ...] = ("application/json",)
 
     def __init__(self, hub: Hub) -> None:
         self.amber = hub.channels["amber"]
 
-    def parse(self, body: bytes, media_type: str) -> list[object]:
+    def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         return []
 
     def selects(self, alert: AlertState) -> bool:
@@ -284,7 +295,7 @@ def test_a_shadow_reports_render_failures_and_lost_fields(
     history: tuple[Hub, list[list[StreamRecord]]],
 ) -> None:
     hub, _ = history
-    report = shadow(window(hub.stream), BrokenAmber(hub), hub.channels)  # type: ignore[arg-type]
+    report = shadow(window(hub.stream), BrokenAmber(hub), hub.channels)
     assert report.failure_count == 1  # the AMBER Alert's Cancel
     assert report.failures[0].stage == "render"
     assert "ended" in report.failures[0].error
@@ -318,20 +329,33 @@ def test_notebook_alerts_as_of_matches_the_view(
 
 
 def test_reading_a_missing_store_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="no event store"), reading_hub(
-        load_settings(data_dir=tmp_path / "nothing")
+    with (
+        pytest.raises(ConfigurationError, match="no event store"),
+        reading_hub(load_settings(data_dir=tmp_path / "nothing")),
     ):
         pass
     assert not (tmp_path / "nothing").exists()
 
 
 def test_whole_alerts_counts_what_it_drops(history: tuple[Hub, list[list[StreamRecord]]]) -> None:
-    hub, batches = history
+    _, batches = history
     whole = WholeAlerts()
     kept = list(whole(r for b in batches[1:] for r in b))
     assert len(kept) + whole.skipped == sum(len(b) for b in batches[1:])
 
 
+@pytest.fixture
+def cli_logs() -> Iterator[None]:
+    """The CLI configures logging for its process; put the test process's back afterwards."""
+    root, config = logging.getLogger(), structlog.get_config()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**config)
+
+
+@pytest.mark.usefixtures("cli_logs")
 def test_the_cli_exports_a_window(
     history: tuple[Hub, list[list[StreamRecord]]],
     tmp_path: Path,
@@ -343,8 +367,7 @@ def test_the_cli_exports_a_window(
     data_dir = str(hub.settings.data_dir)
     argv = ["export", "--data-dir", data_dir, "--format", "avro", "--output", str(target)]
     assert main([*argv, "--from", start.isoformat(), "--to", end.isoformat()]) == 0
-    with target.open("rb") as f:
-        keys = [(str(r["alert_id"]), r["version"]) for r in fastavro.reader(f)]  # type: ignore[index]
+    keys = [(str(r["alert_id"]), r["version"]) for r in read_back("avro", target.read_bytes())]
     assert keys == expected(batches, 1, 2)
     assert not target.with_name("window.avro.partial").exists()
     with pytest.raises(SystemExit) as exit_:
@@ -354,6 +377,7 @@ def test_the_cli_exports_a_window(
     assert main([*argv, "--from", end.isoformat(), "--to", start.isoformat()]) == 2
 
 
+@pytest.mark.usefixtures("cli_logs")
 def test_the_cli_replays_and_shadows(
     history: tuple[Hub, list[list[StreamRecord]]],
     tmp_path: Path,
@@ -383,13 +407,14 @@ def test_an_export_from_kafka_holds_exactly_the_window(
     eventually(lambda: hub.relay is not None and hub.relay.lag() == 0)
     start, end = bounds(batches, 1, 2)
     kafka_mode = load_settings(data_dir=hub.settings.data_dir, **settings)
-    for fmt in ("jsonl", "avro"):
+    formats: tuple[Format, ...] = ("jsonl", "avro")
+    for fmt in formats:
         with reading_hub(kafka_mode) as reader:
             assert type(reader.stream).__name__ == "KafkaStream"
             out = io.BytesIO()
-            report = export(window(reader.stream, start, end), fmt, out, AvroCodec())  # type: ignore[arg-type]
+            report = export(window(reader.stream, start, end), fmt, out, AvroCodec())
         rows = read_back(fmt, out.getvalue())
-        keys = [(str(r["alert_id"]), int(r["version"])) for r in rows]  # type: ignore[call-overload]
+        keys = [(str(r["alert_id"]), int(r["version"])) for r in rows]
         assert sorted(keys) == sorted(expected(batches, 1, 2))
         assert report.count == len(keys)
         per_alert: dict[str, list[int]] = {}

@@ -92,7 +92,7 @@ def test_hub_killed_mid_relay_loses_nothing(tmp_path: Path, kafka: KafkaBroker) 
 def test_ingress_consumer_killed_loses_and_doubles_nothing(
     tmp_path: Path, kafka: KafkaBroker
 ) -> None:
-    settings = kafka_settings(kafka)
+    settings = kafka_settings(kafka, kafka_ingress=True)
     ids = [unique("I") for _ in range(200)]
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
     for identifier in ids:

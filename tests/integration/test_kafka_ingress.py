@@ -26,7 +26,7 @@ def publish(bootstrap: str, topic: str, bodies: list[bytes]) -> None:
 def test_ingress_messages_become_alerts_and_bad_ones_are_dead_lettered(
     make_hub: HubFactory, kafka: KafkaBroker
 ) -> None:
-    hub = make_hub(**kafka_settings(kafka))
+    hub = make_hub(**kafka_settings(kafka, kafka_ingress=True))
     hub.start()
     before = len(read_topic(kafka.bootstrap, DEADLETTER))
     bad = b"<alert>not CAP</alert>"

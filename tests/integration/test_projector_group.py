@@ -1,4 +1,4 @@
-"""Two `alerthub project` processes share the canonical topic's partitions; killing one loses nothing."""
+"""Two `alerthub project` processes share the partitions; killing one loses nothing."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_two_projectors_share_the_work_and_survive_a_kill(
     make_hub: HubFactory, kafka: KafkaBroker, tmp_path: Path
 ) -> None:
     settings = kafka_settings(kafka, kafka_partitions=3)
-    hub = make_hub(**settings, run_projector=False, kafka_ingress=False)
+    hub = make_hub(**settings, run_projector=False)
     hub.start()
     data_dir = hub.settings.data_dir
     logs = [tmp_path / "p1.log", tmp_path / "p2.log"]

@@ -111,7 +111,7 @@ class TestKafkaStream(StreamContract):
     @pytest.fixture
     def written(self, make_hub: HubFactory, kafka: KafkaBroker) -> Iterator[Written]:
         settings = kafka_settings(kafka, kafka_partitions=3)
-        hub = make_hub(**settings, run_projector=False, kafka_ingress=False)
+        hub = make_hub(**settings, run_projector=False)
         hub.start()
         between, count = write_two_batches(hub)
         eventually(lambda: hub.relay is not None and hub.relay.lag() == 0)

@@ -119,16 +119,17 @@ class Messages(Native):
 
 
 class AlertArea(Native):
-    """Where the alert applies: named, by municipality (NIS codes) and/or by a drawn polygon."""
+    """Where the alert applies: named, and by municipality (NIS codes) and/or a drawn polygon.
+
+    A name alone is allowed: a national message to every registered address names no area.
+    """
 
     name: Name
     municipalities: list[Nis] = Field(default_factory=list, max_length=600)
     polygon: Ring | None = Field(default=None, max_length=100_000)
 
     @model_validator(mode="after")
-    def _somewhere(self) -> AlertArea:
-        if not self.municipalities and self.polygon is None:
-            raise ValueError("needs municipalities or a polygon")
+    def _codes_once(self) -> AlertArea:
         if len(set(self.municipalities)) != len(self.municipalities):
             raise ValueError("lists a municipality twice")
         return self
