@@ -26,6 +26,7 @@ from hub.stream_embedded import PARTITION, EmbeddedStream
 from hub.stream_kafka import KafkaStream
 from hub.worker import Worker
 from projections.alerts import AlertsProjection, open_threads
+from projections.channel_views import ChannelViewsProjection
 from projections.database import ViewDatabase
 from projections.stream import EventStream
 
@@ -85,7 +86,7 @@ def bootstrap(
     else:
         stream, relay, ingress = _kafka(settings, store, views, service, found, metrics)
     follower = Follower(
-        stream, views, [AlertsProjection()], poll_interval=settings.projection_poll_interval
+        stream, views, live_projections(found), poll_interval=settings.projection_poll_interval
     )
     hub = Hub(settings, store, found, service, views, stream, follower, metrics, relay, ingress)
     hub.workers = [w for w in (relay, ingress) if w is not None and _wanted(settings, w)]
@@ -93,6 +94,13 @@ def bootstrap(
         hub.workers.append(follower)
     _describe_metrics(hub)
     return hub
+
+
+def live_projections(
+    channels: Mapping[str, Channel], prefix: str = ""
+) -> list[AlertsProjection | ChannelViewsProjection]:
+    """The views the hub keeps up to date (and `projections rebuild` can rebuild)."""
+    return [AlertsProjection(prefix), ChannelViewsProjection(channels, prefix)]
 
 
 def _wanted(settings: Settings, worker: Worker) -> bool:

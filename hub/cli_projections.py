@@ -12,21 +12,28 @@ from typing import Any
 import structlog
 
 from hub.analysts.window import reading_hub
-from hub.bootstrap import Hub
+from hub.bootstrap import Hub, live_projections
 from hub.settings import Settings, load_settings
-from projections.alerts import AlertsProjection
 from projections.base import Projection, deadletters
 from projections.rebuild import rebuild
 from projections.stream import lag
 
 log = structlog.get_logger("hub.cli")
-LIVE: dict[str, Callable[[str], Projection]] = {"alerts": AlertsProjection}
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, `--env-file`, then the command line (highest)."""
     given = {k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None}
     return load_settings(args.env_file, **given)
+
+
+def _live(hub: Hub) -> dict[str, Callable[[str], Projection]]:
+    """Each live projection by name, as a factory of a copy with a given table prefix."""
+
+    def factory(index: int) -> Callable[[str], Projection]:
+        return lambda prefix: live_projections(hub.channels, prefix)[index]
+
+    return {p.name: factory(i) for i, p in enumerate(live_projections(hub.channels))}
 
 
 def _status(hub: Hub) -> list[dict[str, Any]]:
@@ -66,13 +73,14 @@ def run(args: argparse.Namespace) -> int:
                         f"{row['deadletters']:<4} at {row['checkpoint']}\n"
                     )
             return 0
-        names = sorted(LIVE) if args.all else args.names
-        unknown = sorted(set(names) - set(LIVE))
+        live = _live(hub)
+        names = sorted(live) if args.all else args.names
+        unknown = sorted(set(names) - set(live))
         if not names or unknown:
-            log.error("rebuild.unknown", unknown=unknown, known=sorted(LIVE))
+            log.error("rebuild.unknown", unknown=unknown, known=sorted(live))
             return 2
         for name in names:
-            report = rebuild(hub.views, hub.stream, LIVE[name], progress=_progress(name))
+            report = rebuild(hub.views, hub.stream, live[name], progress=_progress(name))
             log.info(
                 "rebuild.done",
                 projection=name,

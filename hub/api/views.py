@@ -14,6 +14,7 @@ from domain.state import AlertState, Lifecycle
 from hub.api.deps import HubDep
 from hub.bootstrap import Hub
 from projections.alerts import AlertQuery, query_alerts
+from projections.channel_views import view_items
 from projections.incidents import group, incident_document, incident_id
 
 router = APIRouter(prefix="/v1")
@@ -32,8 +33,15 @@ def _states(hub: Hub, lifecycle: LifecycleFilter, as_of: datetime | None) -> lis
 def channel_view(
     channel: str, hub: HubDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
 ) -> dict[str, Any]:
-    """The public alerts a channel selects, rendered in its native shape (Test/Exercise never)."""
+    """The public alerts a channel selects, rendered in its native shape (Test/Exercise never).
+
+    Now: the materialized view. As of a moment: rendered from the alert states recorded then.
+    """
     plugin = hub.service.channel(channel)
+    if as_of is None:
+        chosen = None if lifecycle == "all" else Lifecycle(lifecycle)
+        items = view_items(hub.views.connect(), channel, chosen, datetime.now(UTC))
+        return {"channel": channel, "as_of": None, "items": items}
     items = []
     for state in _states(hub, lifecycle, as_of):
         if state.is_public and plugin.selects(state):

@@ -5,13 +5,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from hub.bootstrap import live_projections
 from hub.stream_embedded import EmbeddedStream
 from projections.alerts import AlertsProjection
 from projections.base import apply_page, deadletters, install
 from projections.rebuild import rebuild
 from tests.conftest import EXAMPLES, HubFactory
 
-TABLES = ("alerts", "alert_channels", "alert_geocodes", "alert_versions")
+TABLES = (
+    "alerts",
+    "alert_channels",
+    "alert_geocodes",
+    "alert_versions",
+    "view_states",
+    "channel_views",
+)
 
 
 def snapshot(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
@@ -35,10 +43,17 @@ def test_rebuilt_view_is_identical_to_the_live_one(make_hub: HubFactory) -> None
     hub.follower.catch_up()
     before = snapshot(hub.views.connect())
     assert before["alerts"]
-    report = rebuild(hub.views, EmbeddedStream(hub.store), AlertsProjection)
-    assert report.applied > 0
+    assert before["channel_views"]
+    for index in (0, 1):  # alerts, then every channel's materialized view
+        report = rebuild(
+            hub.views,
+            EmbeddedStream(hub.store),
+            lambda prefix, i=index: live_projections(hub.channels, prefix)[i],
+        )
+        assert report.applied > 0
     assert snapshot(hub.views.connect()) == before
     assert hub.views.checkpoint("alerts") == EmbeddedStream(hub.store).head()
+    assert hub.views.checkpoint("views") == EmbeddedStream(hub.store).head()
     names = {r[0] for r in hub.views.connect().execute("SELECT name FROM sqlite_master")}
     assert not any(n.startswith("rebuild__") for n in names)
 
