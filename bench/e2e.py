@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
@@ -48,7 +49,7 @@ def open_loop(rate: float, seconds: float, job: Job) -> list[float]:
         return [f.result() for f in futures]
 
 
-def in_process_job(hub_settings: dict[str, object], folder_name: str, ctx: Context) -> list[float]:
+def in_process_job(hub_settings: dict[str, Any], folder_name: str, ctx: Context) -> list[float]:
     settings = load_settings(
         data_dir=ctx.folder(folder_name) / "data", log_level="WARNING", **hub_settings
     )
