@@ -51,7 +51,7 @@ def test_view_rows_and_position_move_together(make_hub: HubFactory) -> None:
     hub.service.handle([cap(first)])
     hub.service.handle([cap(message("m2", msg_type="Update", sent=later(1), references=[first]))])
     hub.follower.catch_up()
-    assert hub.follower.lag() == {"alerts": 0}
+    assert hub.follower.lag() == {"alerts": 0, "views": 0}
     state = get_alert(hub.views.connect(), alert_id(first.key))
     assert state is not None
     assert state.version == 2
