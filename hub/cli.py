@@ -19,8 +19,8 @@ from hub import schema_check
 from hub.api.app import create_app
 from hub.bootstrap import Hub, bootstrap
 from hub.cli_analysts import add_commands
+from hub.cli_common import settings_from
 from hub.cli_projections import add_commands as add_projection_commands
-from hub.cli_projections import settings_from
 
 log = structlog.get_logger("hub.cli")
 

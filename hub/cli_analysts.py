@@ -39,7 +39,7 @@ from hub.analysts import (
     window,
 )
 from hub.avro import AvroCodec
-from hub.settings import Settings, load_settings
+from hub.cli_common import settings_from
 
 log = structlog.get_logger("hub.cli")
 Handler = Callable[[argparse.Namespace], int]
@@ -62,13 +62,6 @@ def aware_time(text: str) -> datetime:
     if moment.utcoffset() is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (add +02:00, Z, ...)")
     return moment
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None
-    }
-    return load_settings(args.env_file, **overrides)
 
 
 def _progress(action: str) -> ProgressFn:
@@ -107,7 +100,7 @@ def export_command(args: argparse.Namespace) -> int:
     """The events recorded in a window, as JSON lines, CSV or an Avro container file."""
     if not _window_ok(args):
         return 2
-    with reading_hub(_settings(args), configure_logs=True) as hub:
+    with reading_hub(settings_from(args), configure_logs=True) as hub:
         if args.channel and args.channel not in hub.channels:
             log.warning(
                 "export.unknown_channel", channel=args.channel, installed=list(hub.channels)
@@ -124,7 +117,7 @@ def replay_command(args: argparse.Namespace) -> int:
     """Projections rebuilt from a window into a new views database under --output."""
     if not _window_ok(args):
         return 2
-    with reading_hub(_settings(args), configure_logs=True) as hub:
+    with reading_hub(settings_from(args), configure_logs=True) as hub:
         records = window(hub.stream, args.start, args.end)
         names = args.projection or ["alerts"]
         report = replay(records, names, args.output, as_of=args.end, progress=_progress("replay"))
@@ -137,7 +130,7 @@ def shadow_command(args: argparse.Namespace) -> int:
     """A channel plugin over history, compared with the installed channels; JSON on stdout."""
     if not _window_ok(args):
         return 2
-    with reading_hub(_settings(args), configure_logs=True) as hub:
+    with reading_hub(settings_from(args), configure_logs=True) as hub:
         channel = _channel(args.channel, hub.channels)
         records = window(hub.stream, args.start, args.end)
         report = shadow(records, channel, hub.channels, progress=_progress("shadow"))

@@ -13,18 +13,12 @@ import structlog
 
 from hub.analysts.window import reading_hub
 from hub.bootstrap import Hub, live_projections
-from hub.settings import Settings, load_settings
+from hub.cli_common import settings_from
 from projections.base import Projection, deadletters
 from projections.rebuild import rebuild
 from projections.stream import lag
 
 log = structlog.get_logger("hub.cli")
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, `--env-file`, then the command line (highest)."""
-    given = {k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None}
-    return load_settings(args.env_file, **given)
 
 
 def _live(hub: Hub) -> dict[str, Callable[[str], Projection]]:
