@@ -55,15 +55,9 @@ class AlertsProjection:
             conn.execute(statement.format(p=self.prefix))
 
     def apply(self, conn: sqlite3.Connection, event: Event) -> None:
-        if not isinstance(event, AlertIssued | AlertEvent):
-            return
-        p, alert_id = self.prefix, str(event.originator_id)
-        row = conn.execute(f"SELECT version, state FROM {p}alerts WHERE alert_id=?", (alert_id,))
-        found = row.fetchone()
-        if found is not None and found["version"] >= event.originator_version:
-            return  # already applied: the stream is at-least-once, the view is exactly-once
-        state = AlertState.model_validate_json(found["state"]) if found else None
-        self._write(conn, evolve(state, event))
+        state = fold_into(conn, f"{self.prefix}alerts", event)
+        if state is not None:
+            self._write(conn, state)
 
     def _write(self, conn: sqlite3.Connection, state: AlertState) -> None:
         p, alert_id = self.prefix, str(state.alert_id)
@@ -95,6 +89,22 @@ class AlertsProjection:
         conn.executemany(
             f"INSERT INTO {p}alert_geocodes VALUES (?,?)", [(alert_id, g) for g in geocodes]
         )
+
+
+def fold_into(conn: sqlite3.Connection, table: str, event: Event) -> AlertState | None:
+    """The alert's next state from the one kept in `table` (alert_id, version, state).
+
+    None when the event is no alert event or is already applied (at or below the kept version):
+    the stream is at-least-once, a view is exactly-once.
+    """
+    if not isinstance(event, AlertIssued | AlertEvent):
+        return None
+    row = conn.execute(
+        f"SELECT version, state FROM {table} WHERE alert_id=?", (str(event.originator_id),)
+    ).fetchone()
+    if row is not None and row["version"] >= event.originator_version:
+        return None
+    return evolve(AlertState.model_validate_json(row["state"]) if row else None, event)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import Channel
-from domain.alert import AlertEvent, AlertIssued, evolve
 from domain.state import AlertState, Lifecycle
-from projections.alerts import utc_text
+from projections.alerts import fold_into, utc_text
 from projections.stream import Event
 
 _SCHEMA = (
@@ -48,18 +47,12 @@ class ChannelViewsProjection:
             conn.execute(statement.format(p=self.prefix))
 
     def apply(self, conn: sqlite3.Connection, event: Event) -> None:
-        if not isinstance(event, AlertIssued | AlertEvent):
+        state = fold_into(conn, f"{self.prefix}view_states", event)
+        if state is None:
             return
-        p, alert_id = self.prefix, str(event.originator_id)
-        found = conn.execute(
-            f"SELECT version, state FROM {p}view_states WHERE alert_id=?", (alert_id,)
-        ).fetchone()
-        if found is not None and found["version"] >= event.originator_version:
-            return
-        state = evolve(AlertState.model_validate_json(found["state"]) if found else None, event)
         conn.execute(
-            f"INSERT OR REPLACE INTO {p}view_states VALUES (?,?,?)",
-            (alert_id, state.version, state.model_dump_json()),
+            f"INSERT OR REPLACE INTO {self.prefix}view_states VALUES (?,?,?)",
+            (str(state.alert_id), state.version, state.model_dump_json()),
         )
         for name, channel in self.channels.items():
             self._render(conn, name, channel, state)

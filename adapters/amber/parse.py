@@ -20,7 +20,6 @@ which, so the text decides (`outcome_of`).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -44,6 +43,7 @@ from adapters.amber.schema import (
     seconds_text,
 )
 from adapters.problems import Loc, dotted, problems_from
+from adapters.strictjson import load_json as strict_load_json
 from domain.commands import (
     Command,
     EndAlert,
@@ -52,7 +52,7 @@ from domain.commands import (
     Outcome,
     command_for,
 )
-from domain.errors import InvalidMessageError, MalformedMessageError, Problem
+from domain.errors import InvalidMessageError, Problem
 from domain.model import (
     AlertMessage,
     Area,
@@ -106,31 +106,7 @@ def parse_feed(body: bytes) -> list[Instruction]:
 
 
 def load_json(body: bytes) -> Any:
-    """Strict JSON: UTF-8 (a BOM is tolerated), no NaN/Infinity, no duplicate keys."""
-    if len(body) > MAX_BYTES:
-        raise InvalidMessageError(f"the body is {len(body)} bytes; the limit is {MAX_BYTES}")
-    try:
-        text = body.decode("utf-8-sig")
-        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
-    except UnicodeDecodeError as exc:
-        raise MalformedMessageError(
-            f"not UTF-8: {exc.reason} at byte {exc.start}", location=ROOT
-        ) from None
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise MalformedMessageError(f"malformed JSON: {exc}", location=ROOT) from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise ValueError(f"key {key!r} appears twice in one object")
-        data[key] = value
-    return data
+    return strict_load_json(body, root=ROOT, max_bytes=MAX_BYTES)
 
 
 def _validated_all(document: list[Any]) -> list[AmberItem]:

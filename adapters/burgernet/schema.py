@@ -16,15 +16,14 @@ object (which value would count?), bounded in size and nesting.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 from pydantic.alias_generators import to_camel
 
-from domain.errors import InvalidMessageError, MalformedMessageError
+from adapters.strictjson import load_json as strict_load_json
 
 MAX_BYTES = 8 * 1024 * 1024
 MS_FROM = 10**11
@@ -151,28 +150,5 @@ class Feed(Native):
 
 
 def load_json(body: bytes) -> object:
-    """Strict JSON: UTF-8, no NaN/Infinity, no repeated keys, bounded size and depth."""
-    if len(body) > MAX_BYTES:
-        raise InvalidMessageError(f"body is {len(body)} bytes; the limit is {MAX_BYTES}")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedMessageError(f"body is not UTF-8: {exc.reason}", location="$") from None
-    try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise MalformedMessageError(f"malformed JSON: {exc}", location="$") from None
-    except (ValueError, RecursionError) as exc:
-        raise MalformedMessageError(f"refused JSON: {exc}", location="$") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        repeated = sorted({k for k in keys if keys.count(k) > 1})
-        raise ValueError(f"repeated keys {repeated}")
-    return dict(pairs)
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
+    """Strict JSON (adapters.strictjson), bounded to this channel's size."""
+    return strict_load_json(body, max_bytes=MAX_BYTES)

@@ -31,8 +31,9 @@ from typing import Any
 from adapters.nlalert.schema import Feed, FeedItem, UnusableNumber
 from adapters.nlalert.text import MessageParts, headline, is_test, split_message
 from adapters.problems import Loc, dotted, validated
+from adapters.strictjson import load_json as strict_load_json
 from domain.commands import EndMissingAlerts, Instruction, IssueAlert
-from domain.errors import InvalidMessageError, MalformedMessageError, PayloadTooLargeError
+from domain.errors import InvalidMessageError
 from domain.model import AlertMessage
 
 CHANNEL = "nlalert"
@@ -66,38 +67,15 @@ def parse_feed(body: bytes) -> list[Instruction]:
 
 
 def load_json(body: bytes) -> object:
-    """Strict JSON: UTF-8 only, no duplicate keys; failures are `MalformedMessageError`."""
-    if len(body) > MAX_BYTES:
-        raise PayloadTooLargeError(
-            f"body is {len(body)} bytes; the limit is {MAX_BYTES}", location="$"
-        )
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedMessageError(
-            f"not UTF-8: byte {body[exc.start]:#04x} at offset {exc.start}", location="$"
-        ) from None
-    try:
-        return json.loads(
-            text,
-            object_pairs_hook=_unique_keys,
-            parse_int=_number(int),
-            parse_float=_number(float),
-            parse_constant=UnusableNumber,
-        )
-    except RecursionError:
-        raise MalformedMessageError("JSON nested too deeply", location="$") from None
-    except ValueError as exc:
-        raise MalformedMessageError(f"malformed JSON: {exc}", location="$") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
+    """Strict JSON; an over-long or non-finite number is kept as `UnusableNumber`, so the
+    validation error can name its field instead of refusing the whole body."""
+    return strict_load_json(
+        body,
+        max_bytes=MAX_BYTES,
+        parse_int=_number(int),
+        parse_float=_number(float),
+        parse_constant=UnusableNumber,
+    )
 
 
 def _number(kind: type[int] | type[float]) -> Any:
