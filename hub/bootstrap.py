@@ -18,6 +18,7 @@ from hub.ingress import Ingress
 from hub.kafka_topics import DEADLETTER, ensure_topics, ingress_topic
 from hub.logging import configure_logging
 from hub.metrics import Metrics
+from hub.polling import feed_workers
 from hub.relay import Relay, kafka_producer
 from hub.service import IngestService
 from hub.settings import Settings
@@ -90,6 +91,7 @@ def bootstrap(
     )
     hub = Hub(settings, store, found, service, views, stream, follower, metrics, relay, ingress)
     hub.workers = [w for w in (relay, ingress) if w is not None and _wanted(settings, w)]
+    hub.workers += feed_workers(service, settings.poll_feeds, settings.poll_interval)
     if settings.run_projector:
         hub.workers.append(follower)
     _describe_metrics(hub)

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     kafka_group: str = Field(
         default="alerthub", description="Prefix of the hub's Kafka consumer groups"
     )
+    poll_feeds: dict[str, str] = Field(
+        default_factory=dict,
+        description='Feeds to poll, channel -> URL, as JSON: {"nlalert": "https://..."}',
+    )
+    poll_interval: float = Field(default=60.0, gt=0, description="Seconds between feed polls")
     run_relay: bool = Field(default=True, description="Publish recorded events to Kafka here")
     run_projector: bool = Field(default=True, description="Run the projections in this process")
 

@@ -59,3 +59,10 @@ def test_dockerfile_copies_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in ("domain", "adapters", "projections", "schemas", "hub"):
         assert f"COPY {package} {package}" in dockerfile
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    """The README lists every setting; a new one without a row fails here."""
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(name for name in SETTINGS if f"`{name}`" not in readme)
+    assert not missing
