@@ -8,7 +8,7 @@
 The HTTP server is multi-threaded (event loop, thread pool, projector), which cProfile does not
 follow; profile it from outside with py-spy (not a project dependency; a scratch venv will do):
 `py-spy record --gil --subprocesses --format raw -o ingest.txt -- python -m bench --quick
---only ingest`, then `python -m bench.profiles collapsed ingest.txt`.
+--only ingest`, then `python -m bench.profiles collapsed ingest.txt --match "hub.cli serve"`.
 """
 
 from __future__ import annotations
@@ -98,12 +98,18 @@ def rebuild(ctx: Context, events: int, mode: str, top: int) -> str:
     return report(catch_up, top)
 
 
-def collapsed(path: Path, top: int) -> str:
-    """Self and inclusive sample shares per function from py-spy's raw (collapsed) stacks."""
+def collapsed(path: Path, top: int, match: str = "") -> str:
+    """Self and inclusive sample shares per function from py-spy's raw (collapsed) stacks.
+
+    `match` keeps only stacks containing it, e.g. `hub.cli serve` for the server process of a
+    `--subprocesses` recording that also sampled the benchmark's own client.
+    """
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
+        if match not in line:
+            continue
         stack, _, count_text = line.rpartition(" ")
         frames = [
             f.split(" (")[0] + " " + f.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
@@ -130,9 +136,10 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--mode", choices=["kafka", "embedded"], default="kafka")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--match", default="", help="collapsed: only stacks containing this")
     args = parser.parse_args()
     if args.target == "collapsed":
-        sys.stdout.write(collapsed(args.file, args.top))
+        sys.stdout.write(collapsed(args.file, args.top, args.match))
         return 0
     ctx = Context(SIZES["quick"])
     try:

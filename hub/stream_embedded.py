@@ -26,7 +26,9 @@ class EmbeddedStream:
         return [StreamRecord(PARTITION, n.id, cast(Event, to_event(n))) for n in notifications]
 
     def head(self) -> dict[int, int]:
-        return {PARTITION: self.store.max_position()}
+        """The last notification id; nothing at all while the store is empty."""
+        last = self.store.max_position()
+        return {PARTITION: last} if last else {}
 
     def checkpoint_before(self, moment: datetime) -> dict[int, int]:
         """Binary search on notification ids; event timestamps grow with them (one writer)."""

@@ -85,3 +85,9 @@ def test_concurrent_writers_to_one_alert_are_serialized(make_hub: HubFactory) ->
     assert state.version == 21
     assert len(state.messages) == 21
     assert state.current.identifier == "u19"  # the newest by `sent` is shown, whatever the order
+
+
+def test_an_empty_hub_has_no_lag(make_hub: HubFactory) -> None:
+    """A fresh data folder is ready and caught up, not one event behind."""
+    hub = make_hub()
+    assert hub.follower.lag() == {"alerts": 0, "views": 0}
