@@ -30,10 +30,13 @@ _SCHEMA = (
     " state TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS {p}alerts_by_sent ON {p}alerts (sent DESC)",
     "CREATE INDEX IF NOT EXISTS {p}open_threads ON {p}alerts (origin_channel, ended, thread)",
+    # Keyed by alert (each event rewrites an alert's rows), indexed by what queries filter on.
     "CREATE TABLE IF NOT EXISTS {p}alert_channels (alert_id TEXT, channel TEXT,"
-    " PRIMARY KEY (channel, alert_id))",
+    " PRIMARY KEY (alert_id, channel))",
+    "CREATE INDEX IF NOT EXISTS {p}alerts_by_channel ON {p}alert_channels (channel, alert_id)",
     "CREATE TABLE IF NOT EXISTS {p}alert_geocodes (alert_id TEXT, value TEXT,"
-    " PRIMARY KEY (value, alert_id))",
+    " PRIMARY KEY (alert_id, value))",
+    "CREATE INDEX IF NOT EXISTS {p}alerts_by_geocode ON {p}alert_geocodes (value, alert_id)",
     "CREATE TABLE IF NOT EXISTS {p}alert_versions (alert_id TEXT NOT NULL,"
     " version INTEGER NOT NULL, recorded_at TEXT NOT NULL, state TEXT NOT NULL,"
     " PRIMARY KEY (alert_id, version))",
