@@ -77,3 +77,11 @@ def kafka(kafka_broker: KafkaBroker) -> KafkaBroker:
     if not kafka_broker.is_running:
         kafka_broker.start()
     return kafka_broker
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No server a test started outlives the run, whatever the test did (a failed test included)."""
+    from tests.e2e.conftest import STARTED
+
+    for server in STARTED:
+        server.stop()

@@ -20,6 +20,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+STARTED: list[Server] = []  # every server a test started, stopped at the end of the run
+
+
 class Server:
     def __init__(self, data_dir: Path, log: Path, **env: str) -> None:
         self.port = free_port()
@@ -40,7 +43,12 @@ class Server:
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        STARTED.append(self)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -56,6 +64,8 @@ class Server:
         raise RuntimeError(f"server not ready: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(10)
