@@ -12,7 +12,6 @@ Municipalities are Belgian NIS codes (Statbel's REFNIS): five digits, the first 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from domain.errors import InvalidMessageError, MalformedMessageError
+from adapters.strictjson import load_json as strict_load_json
 
 MEDIA_TYPES = ("application/json", "application/vnd.be-alert+json")
 MAX_BYTES = 1024 * 1024
@@ -168,25 +167,5 @@ class AlertItem(Native):
 
 
 def load_json(body: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN or Infinity, no key twice in one object, bounded size."""
-    if len(body) > MAX_BYTES:
-        raise InvalidMessageError(f"the body is {len(body)} bytes; the limit is {MAX_BYTES}")
-    try:
-        return json.loads(body.decode("utf-8"), object_pairs_hook=_unique, parse_constant=_refuse)
-    except UnicodeDecodeError as exc:
-        raise MalformedMessageError(f"not UTF-8: {exc.reason}", location="$") from None
-    except (ValueError, RecursionError) as exc:
-        raise MalformedMessageError(f"malformed JSON: {exc}", location="$") from None
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise ValueError(f"key {key!r} appears twice in one object")
-        data[key] = value
-    return data
-
-
-def _refuse(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    """Strict JSON, as the hub's own channels read it (UTF-8, no NaN, no key twice, bounded)."""
+    return strict_load_json(body, max_bytes=MAX_BYTES)
