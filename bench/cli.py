@@ -12,6 +12,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bench import appends, e2e, growth, ingest, relay, replay
@@ -61,26 +62,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     parser.add_argument("--work-dir", type=Path, help="where scratch stores go (default: /tmp)")
+    parser.add_argument(
+        "--ladder", type=int, nargs="+", help="growth sizes in stream events (default per mode)"
+    )
     args = parser.parse_args(argv)
     sizes = SIZES["quick" if args.quick else "smoke" if args.smoke else "full"]
+    if args.ladder:
+        sizes = replace(sizes, ladder=tuple(sorted(args.ladder)))
     ctx = Context(sizes, args.work_dir)
+    facts = machine()  # at the start: the commit measured is the one checked out now
     results: list[Result] = []
+    errors: list[str] = []
     started = time.perf_counter()
+
+    def save() -> None:
+        """Written after every benchmark: a failure at 1M must not lose the hour before it."""
+        document = {
+            "machine": facts,
+            "mode": sizes.mode,
+            "ladder": list(sizes.ladder),
+            "wall_seconds": round(time.perf_counter() - started, 1),
+            "errors": errors,
+            "results": [r.to_json() for r in results],
+        }
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+
     try:
         for name in args.only or DEFAULT:
             note(f"== {name} ({sizes.mode})")
-            results += BENCHMARKS[name](ctx)
+            try:
+                results += BENCHMARKS[name](ctx)
+            except Exception as exc:  # one broken benchmark must not cost the others
+                errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                note(f"{name} FAILED: {exc!r}")
+            save()
     finally:
         ctx.close()
-    wall = time.perf_counter() - started
-    document = {
-        "machine": machine(),
-        "mode": sizes.mode,
-        "wall_seconds": round(wall, 1),
-        "results": [r.to_json() for r in results],
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
     sys.stdout.write(table(results))
+    wall = time.perf_counter() - started
     sys.stdout.write(f"\n{len(results)} results in {wall:.0f} s -> {args.output}\n")
-    return 0
+    sys.stdout.writelines(f"FAILED {e}\n" for e in errors)
+    return 1 if errors else 0

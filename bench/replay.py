@@ -20,6 +20,9 @@ from pathlib import Path
 from bench.core import ROOT, Context, Result, note
 from bench.ladder import ladder
 from bench.relay import relay_run
+from projections.alerts import AlertsProjection
+from projections.base import install
+from projections.database import ViewDatabase
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,39 @@ def child(
     return found
 
 
+def shipped_views_scan(ctx: Context) -> bool:
+    """Does applying one event scan `alert_channels` (no index leading with alert_id)?
+
+    Decided from SQLite's query plan on the schema the projection installs, so the benchmark
+    follows the code it measures: the indexed variants and the time budget exist only while
+    the shipped views scan.
+    """
+
+    def plan() -> bool:
+        db = ViewDatabase(ctx.folder("plan") / "views.sqlite")
+        try:
+            install(db, AlertsProjection())
+            rows = db.connect().execute(
+                "EXPLAIN QUERY PLAN DELETE FROM alert_channels WHERE alert_id = 'x'"
+            )
+            return any("SCAN" in str(row["detail"]) for row in rows)
+        finally:
+            db.close()
+
+    scans: bool = ctx.once(("views-scan",), plan)
+    return scans
+
+
 def as_shipped(ctx: Context, mode: str, size: int) -> Replay:
-    return child(ctx, mode, size, budget=ctx.sizes.rebuild_budget)
+    budget = ctx.sizes.rebuild_budget if shipped_views_scan(ctx) else None
+    return child(ctx, mode, size, budget=budget)
+
+
+def complete(ctx: Context, mode: str, size: int) -> Replay:
+    """A replay that runs to the end: as shipped, or indexed while the shipped views scan."""
+    if shipped_views_scan(ctx):
+        return child(ctx, mode, size, index=True)
+    return as_shipped(ctx, mode, size)
 
 
 def conditions(replay: Replay, size: int, **extra: object) -> dict[str, object]:
@@ -94,49 +128,42 @@ def conditions(replay: Replay, size: int, **extra: object) -> dict[str, object]:
 
 def run(ctx: Context) -> list[Result]:
     size = ctx.sizes.mid
+    scans = shipped_views_scan(ctx)
     bare = child(ctx, "bare", size)
     results: list[Result] = []
     for mode in ("embedded", "kafka"):
         shipped = as_shipped(ctx, mode, size)
-        fixed = child(ctx, mode, size, index=True)
-        budget = {"budget_s": ctx.sizes.rebuild_budget}
-        results += [
+        cond = conditions(shipped, size, views_scan_per_event=scans)
+        if scans:
+            cond["budget_s"] = ctx.sizes.rebuild_budget
+        results.append(
             Result(
-                f"rebuild {mode}: as shipped",
-                shipped.rate,
-                "events/s",
-                "higher",
-                None,
-                conditions(shipped, size, **budget),
-            ),
-            Result(
-                f"rebuild {mode}: with alert_id indexes (proposal)",
-                fixed.rate,
-                "events/s",
-                "higher",
-                None,
-                conditions(fixed, size),
-            ),
-        ]
+                f"rebuild {mode}: alerts projection", shipped.rate, "events/s", "higher", None, cond
+            )
+        )
         if mode == "kafka":
-            results += [
+            results.append(
                 Result(
                     "rebuild kafka: ratio to bare consumer+decode",
                     shipped.rate / bare.rate,
                     "x",
                     "higher",
                     0.6,
-                    conditions(shipped, size, **budget),
-                ),
+                    cond | {"bare_events_per_s": round(bare.rate)},
+                )
+            )
+        if scans:
+            fixed = child(ctx, mode, size, index=True)
+            results.append(
                 Result(
-                    "rebuild kafka: ratio to bare, with indexes (proposal)",
-                    fixed.rate / bare.rate,
-                    "x",
+                    f"rebuild {mode}: with alert_id indexes (proposal)",
+                    fixed.rate,
+                    "events/s",
                     "higher",
-                    0.6,
+                    None,
                     conditions(fixed, size),
-                ),
-            ]
+                )
+            )
     results.append(
         Result(
             "replay: bare KafkaConsumer + fastavro decode",
@@ -148,10 +175,10 @@ def run(ctx: Context) -> list[Result]:
         )
     )
     small, large = ctx.sizes.rss_pair
-    rss_small = child(ctx, "kafka", small, index=True)
-    rss_large = child(ctx, "kafka", large, index=True)
+    rss_small = complete(ctx, "kafka", small)
+    rss_large = complete(ctx, "kafka", large)
     memory = {
-        "stream": "kafka -> alerts projection, with indexes (so 1M completes)",
+        "stream": "kafka -> alerts projection, complete replay",
         "measured": "VmHWM of a child process (ru_maxrss inherits the parent's peak)",
     }
     results += [
