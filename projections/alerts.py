@@ -120,17 +120,18 @@ class AlertQuery:
     offset: int = 0
 
 
-_LIFECYCLE_SQL = {
-    Lifecycle.ACTIVE: "a.ended = 0 AND (a.expires_at IS NULL OR a.expires_at > :now)",
-    Lifecycle.ENDED: "a.ended = 1",
-    Lifecycle.EXPIRED: "a.ended = 0 AND a.expires_at <= :now",
+# Lifecycle is derived at query time from two stored columns: the one rule for every view.
+LIFECYCLE_SQL = {
+    Lifecycle.ACTIVE: "ended = 0 AND (expires_at IS NULL OR expires_at > :now)",
+    Lifecycle.ENDED: "ended = 1",
+    Lifecycle.EXPIRED: "ended = 0 AND expires_at <= :now",
 }
 
 
 def find_alerts(conn: sqlite3.Connection, query: AlertQuery, now: datetime) -> list[AlertState]:
     where, params = ["1=1"], {"now": utc_text(now), "limit": query.limit, "offset": query.offset}
     if query.lifecycle is not None:
-        where.append(_LIFECYCLE_SQL[query.lifecycle])
+        where.append(LIFECYCLE_SQL[query.lifecycle])
     if query.status is not None:
         where.append("a.status = :status")
         params["status"] = query.status

@@ -16,7 +16,7 @@ from typing import Any
 
 from adapters.base import Channel
 from domain.state import AlertState, Lifecycle
-from projections.alerts import fold_into, utc_text
+from projections.alerts import LIFECYCLE_SQL, fold_into, utc_text
 from projections.stream import Event
 
 _SCHEMA = (
@@ -27,12 +27,6 @@ _SCHEMA = (
     " native TEXT NOT NULL, lost TEXT NOT NULL, PRIMARY KEY (channel, alert_id))",
     "CREATE INDEX IF NOT EXISTS {p}channel_views_by_sent ON {p}channel_views (channel, sent DESC)",
 )
-
-_LIFECYCLE_SQL = {
-    Lifecycle.ACTIVE: "ended = 0 AND (expires_at IS NULL OR expires_at > :now)",
-    Lifecycle.ENDED: "ended = 1",
-    Lifecycle.EXPIRED: "ended = 0 AND expires_at <= :now",
-}
 
 
 class ChannelViewsProjection:
@@ -86,7 +80,7 @@ def view_items(
     conn: sqlite3.Connection, channel: str, lifecycle: Lifecycle | None, now: datetime
 ) -> list[dict[str, Any]]:
     """A channel's materialized view, newest first; lifecycle judged against `now`."""
-    where = "channel = :channel" + (f" AND {_LIFECYCLE_SQL[lifecycle]}" if lifecycle else "")
+    where = "channel = :channel" + (f" AND {LIFECYCLE_SQL[lifecycle]}" if lifecycle else "")
     rows = conn.execute(
         f"SELECT alert_id, version, native, lost FROM channel_views WHERE {where}"
         " ORDER BY sent DESC, alert_id",
