@@ -86,6 +86,9 @@ class KafkaStream:
             if self.group_id is None:
                 self._consumer.assign(self._all())
             else:
+                # Know the topic's partitions before joining: a member that joins before its
+                # metadata has the topic is assigned nothing and forces an extra rebalance at once.
+                self._consumer.partitions_for_topic(self.topic)
                 self._consumer.subscribe([self.topic], listener=_LogAssignments())
             self._joined = True
         return sorted(self._consumer.assignment(), key=lambda tp: tp.partition)
