@@ -25,13 +25,13 @@ from pathlib import Path
 from bench.core import SIZES, Context
 from bench.ladder import hub_folder, ladder
 from bench.relay import relay_run
-from hub.avro import AvroCodec
 from hub.bootstrap import bootstrap
-from hub.follower import Follower
 from hub.settings import load_settings
-from hub.store import open_sqlite_store
-from hub.stream_embedded import EmbeddedStream
-from hub.stream_kafka import KafkaStream
+from hub.storage.store import open_sqlite_store
+from hub.streaming.avro import AvroCodec
+from hub.streaming.embedded import EmbeddedStream
+from hub.streaming.follower import Follower
+from hub.streaming.kafka import KafkaStream
 from projections.alerts import AlertsProjection
 from projections.database import ViewDatabase
 from projections.stream import EventStream

@@ -20,9 +20,9 @@ from kafka import KafkaConsumer, TopicPartition
 from bench.core import Context, Result, note, timed
 from bench.ladder import hub_folder, ladder
 from hub.bootstrap import bootstrap
-from hub.kafka_topics import ensure_topics
-from hub.relay import kafka_producer
 from hub.settings import load_settings
+from hub.streaming.relay import kafka_producer
+from hub.streaming.topics import ensure_topics
 
 Record = tuple[bytes, bytes, list[tuple[str, bytes]], int]
 BARE_FLUSH = 50_000
@@ -123,7 +123,7 @@ def run(ctx: Context) -> list[Result]:
     conditions = {
         "events": done.events,
         "partitions": done.partitions,
-        "producer": "hub.relay.kafka_producer: acks=all, idempotent, linger 5 ms, 256 KiB batches",
+        "producer": "relay.kafka_producer: acks=all, idempotent, linger 5 ms, 256 KiB batches",
         "relay_page": 1000,
         "kafka": "Apache Kafka 4.1.1, 1 broker, loopback",
         "timed": "from the first page (producer start) to lag 0",

@@ -21,11 +21,11 @@ from fastavro import schemaless_reader
 from fastavro.schema import load_schema
 from kafka import KafkaConsumer, TopicPartition
 
-from hub.avro import ENVELOPE, HEADER_SIZE, AvroCodec, schemas_dir
-from hub.follower import Follower
-from hub.store import open_sqlite_store
-from hub.stream_embedded import EmbeddedStream
-from hub.stream_kafka import KafkaStream
+from hub.storage.store import open_sqlite_store
+from hub.streaming.avro import ENVELOPE, HEADER_SIZE, AvroCodec, schemas_dir
+from hub.streaming.embedded import EmbeddedStream
+from hub.streaming.follower import Follower
+from hub.streaming.kafka import KafkaStream
 from projections.alerts import AlertsProjection
 from projections.database import ViewDatabase
 from projections.stream import EventStream

@@ -12,19 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from adapters.base import Channel, discover_channels
-from hub.avro import AvroCodec
-from hub.follower import Follower
-from hub.ingress import Ingress
-from hub.kafka_topics import DEADLETTER, ensure_topics, ingress_topic
 from hub.logging import configure_logging
 from hub.metrics import Metrics
 from hub.polling import feed_workers
-from hub.relay import Relay, kafka_producer
 from hub.service import IngestService
 from hub.settings import Settings
-from hub.store import EventStore, open_sqlite_store
-from hub.stream_embedded import PARTITION, EmbeddedStream
-from hub.stream_kafka import KafkaStream
+from hub.storage.store import EventStore, open_sqlite_store
+from hub.streaming.avro import AvroCodec
+from hub.streaming.embedded import PARTITION, EmbeddedStream
+from hub.streaming.follower import Follower
+from hub.streaming.ingress import Ingress
+from hub.streaming.kafka import KafkaStream
+from hub.streaming.relay import Relay, kafka_producer
+from hub.streaming.topics import DEADLETTER, ensure_topics, ingress_topic
 from hub.worker import Worker
 from projections.alerts import AlertsProjection, open_threads
 from projections.channel_views import ChannelViewsProjection

@@ -30,7 +30,7 @@ from domain.errors import (
 )
 from domain.inbox import Inbox
 from domain.state import AlertState
-from hub.store import EventStore
+from hub.storage.store import EventStore
 
 log = structlog.get_logger(__name__)
 

@@ -18,7 +18,7 @@ from uuid import UUID
 import fastavro
 
 from hub.analysts.window import ProgressFn, tracked
-from hub.avro import AvroCodec
+from hub.streaming.avro import AvroCodec
 from projections.stream import StreamRecord
 
 Format = Literal["jsonl", "csv", "avro"]

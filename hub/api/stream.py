@@ -34,10 +34,10 @@ from starlette.types import Receive, Scope, Send
 from hub.analysts import to_json
 from hub.api.deps import HubDep
 from hub.api.problems import PROBLEM_JSON, problem
-from hub.avro import AvroCodec
 from hub.bootstrap import Hub
-from hub.stream_embedded import EmbeddedStream
-from hub.stream_kafka import KafkaStream
+from hub.streaming.avro import AvroCodec
+from hub.streaming.embedded import EmbeddedStream
+from hub.streaming.kafka import KafkaStream
 from projections.stream import EventStream, StreamRecord, reached
 
 log = structlog.get_logger(__name__)

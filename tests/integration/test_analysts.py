@@ -41,12 +41,12 @@ from hub.analysts import (
     shadow,
     window,
 )
-from hub.avro import AvroCodec
+from hub.analysts.notebook import alerts_as_of, events
 from hub.bootstrap import Hub
-from hub.cli import main
-from hub.notebook import alerts_as_of, events
+from hub.cli.main import main
 from hub.settings import load_settings
-from hub.stream_embedded import EmbeddedStream
+from hub.streaming.avro import AvroCodec
+from hub.streaming.embedded import EmbeddedStream
 from projections.alerts import AlertQuery, find_alerts
 from projections.alerts import alerts_as_of as view_as_of
 from projections.stream import Event, StreamRecord

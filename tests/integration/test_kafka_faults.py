@@ -13,8 +13,8 @@ import pytest
 from kafka import KafkaProducer
 
 from devtools.kafka_broker import KafkaBroker
-from hub.avro import AvroCodec
-from hub.kafka_topics import ingress_topic
+from hub.streaming.avro import AvroCodec
+from hub.streaming.topics import ingress_topic
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import Server
 from tests.integration.kafka_helpers import eventually, kafka_settings, read_topic, unique

@@ -6,7 +6,7 @@ import pytest
 from kafka import KafkaProducer
 
 from devtools.kafka_broker import KafkaBroker
-from hub.kafka_topics import DEADLETTER, ingress_topic
+from hub.streaming.topics import DEADLETTER, ingress_topic
 from tests.conftest import EXAMPLES, HubFactory
 from tests.integration.kafka_helpers import eventually, kafka_settings, read_topic
 

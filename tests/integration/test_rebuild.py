@@ -6,7 +6,7 @@ import sqlite3
 import threading
 
 from hub.bootstrap import live_projections
-from hub.stream_embedded import EmbeddedStream
+from hub.streaming.embedded import EmbeddedStream
 from projections.alerts import AlertsProjection
 from projections.base import apply_page, deadletters, install
 from projections.rebuild import rebuild

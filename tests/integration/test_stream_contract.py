@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from devtools.kafka_broker import KafkaBroker
-from hub.avro import AvroCodec
 from hub.bootstrap import Hub
-from hub.stream_embedded import EmbeddedStream
-from hub.stream_kafka import KafkaStream
+from hub.streaming.avro import AvroCodec
+from hub.streaming.embedded import EmbeddedStream
+from hub.streaming.kafka import KafkaStream
 from projections.stream import EventStream, StreamRecord
 from tests.conftest import HubFactory
 from tests.factories import cap, later, message

@@ -23,7 +23,7 @@ from domain.commands import EndAlert, Outcome
 from domain.errors import AlertHubError
 from domain.identity import NAMESPACE
 from domain.model import AlertMessage, Area, Circle, Info, MessageRef, NamedValue, Resource
-from hub.avro import (
+from hub.streaming.avro import (
     ENVELOPE,
     AvroCodec,
     MalformedRecordError,
@@ -266,7 +266,7 @@ def test_an_old_writer_reads_with_the_current_reader(tmp_path: Path) -> None:
 def test_the_current_version_is_kept_in_history(codec: AvroCodec) -> None:
     """Every published version stays decodable: the current one has its history copy."""
     kept = history_files(SCHEMAS)
-    assert kept, "run `python -m hub.schema_check --freeze`"
+    assert kept, "run `python -m hub.streaming.schema_check --freeze`"
     assert codec.fingerprint_hex in codec.writer_schemas
     alone = [schema_fingerprint(load_schema(str(path))).hex() for path in kept]  # no other file
     assert set(alone) <= set(codec.writer_schemas)

@@ -48,7 +48,7 @@ def test_hub_talks_to_the_compose_kafka(compose: dict[str, Any]) -> None:
 
 
 def test_commands_exist_in_the_cli(compose: dict[str, Any]) -> None:
-    from hub.cli import _parser
+    from hub.cli.main import _parser
 
     commands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     for service in ("hub", "projector"):

@@ -23,7 +23,7 @@ from adapters.fidelity import (
 )
 from adapters.fidelity.reference import VARIANTS, reference_messages
 from domain.state import AlertState
-from hub.cli import main
+from hub.cli.main import main
 
 DOC = Path(__file__).parents[2] / "docs" / "fidelity.md"
 BLOCK = re.compile(r"(<!-- fidelity:begin -->\n)(.*?)(<!-- fidelity:end -->)", re.DOTALL)

@@ -14,8 +14,15 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
 from domain.alert import Alert
-from hub.avro import ENVELOPE, AvroCodec, SchemaError, history_files, read_schema, schemas_dir
-from hub.schema_check import backward, check, forward, full, full_transitive, main
+from hub.streaming.avro import (
+    ENVELOPE,
+    AvroCodec,
+    SchemaError,
+    history_files,
+    read_schema,
+    schemas_dir,
+)
+from hub.streaming.schema_check import backward, check, forward, full, full_transitive, main
 from tests.factories import cap, message
 
 SCHEMAS = schemas_dir()
@@ -43,12 +50,12 @@ def test_current_schema_is_full_transitive_with_every_kept_version() -> None:
     """Producers and consumers of any kept version read each other."""
     current = read_schema(SCHEMAS / f"{ENVELOPE}.avsc")
     history = [read_schema(path) for path in history_files(SCHEMAS)]
-    assert history, "no kept version: run `python -m hub.schema_check --freeze`"
+    assert history, "no kept version: run `python -m hub.streaming.schema_check --freeze`"
     assert full_transitive(current, history) == []
 
 
 def test_cli_passes_on_the_current_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    """`python -m hub.schema_check` with no argument: current vs history, exit 0."""
+    """`python -m hub.streaming.schema_check` with no argument: current vs history, exit 0."""
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "documentation: ok" in out  # every record, enum and field has a doc

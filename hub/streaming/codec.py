@@ -1,4 +1,4 @@
-"""What the relay and the Kafka stream need from the Avro codec (`hub.avro.AvroCodec`)."""
+"""What the relay and the Kafka stream need from the Avro codec (`hub.streaming.avro.AvroCodec`)."""
 
 from __future__ import annotations
 

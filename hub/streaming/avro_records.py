@@ -12,7 +12,7 @@ and to the domain (with a default) needs no change here. Two shape differences a
 
 A value the schema has no field for is refused, never dropped: the mapping is lossless or fails.
 Raises `KeyError`, `TypeError` or `ValueError` (with the path) on data that does not fit;
-`hub.avro` turns those into its `SchemaError`s.
+`hub.streaming.avro` turns those into its `SchemaError`s.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ import uvicorn
 
 from adapters.fidelity import measure, render_markdown
 from domain.errors import AlertHubError
-from hub import schema_check
 from hub.api.app import create_app
 from hub.bootstrap import Hub, bootstrap
-from hub.cli_analysts import add_commands
-from hub.cli_common import settings_from
-from hub.cli_projections import add_commands as add_projection_commands
+from hub.cli.analysts import add_commands
+from hub.cli.common import settings_from
+from hub.cli.projections import add_commands as add_projection_commands
+from hub.streaming import schema_check
 
 log = structlog.get_logger("hub.cli")
 

@@ -24,7 +24,7 @@ import structlog
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from hub.codec import EventCodec
+from hub.streaming.codec import EventCodec
 from projections.stream import Checkpoint, StreamRecord
 
 log = structlog.get_logger(__name__)

@@ -13,7 +13,7 @@ import structlog
 
 from hub.analysts.window import reading_hub
 from hub.bootstrap import Hub, live_projections
-from hub.cli_common import settings_from
+from hub.cli.common import settings_from
 from projections.base import Projection, deadletters
 from projections.rebuild import rebuild
 from projections.stream import lag

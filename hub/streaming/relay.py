@@ -15,8 +15,8 @@ from datetime import UTC
 
 from kafka import KafkaProducer
 
-from hub.codec import EventCodec
-from hub.stream_embedded import PARTITION, EmbeddedStream
+from hub.streaming.codec import EventCodec
+from hub.streaming.embedded import PARTITION, EmbeddedStream
 from hub.worker import Worker
 from projections.database import ViewDatabase
 from projections.stream import lag, reached

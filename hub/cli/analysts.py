@@ -38,8 +38,8 @@ from hub.analysts import (
     shadow,
     window,
 )
-from hub.avro import AvroCodec
-from hub.cli_common import settings_from
+from hub.cli.common import settings_from
+from hub.streaming.avro import AvroCodec
 
 log = structlog.get_logger("hub.cli")
 Handler = Callable[[argparse.Namespace], int]

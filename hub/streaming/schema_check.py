@@ -1,12 +1,13 @@
 """Guards the published Avro contract: compatibility by the Avro spec, and every version kept.
 
 Why our own checker: the stream has no schema registry (each value names its writer schema by
-fingerprint, see `hub.avro`), so the contract is guarded here, in CI and by `alerthub schema check`,
-before a schema change is merged. The policy is FULL_TRANSITIVE: the candidate reads every kept
-version and every kept version reads the candidate, so producers and consumers upgrade in any order.
-The rules themselves are in `hub.schema_compat`.
+fingerprint, see `hub.streaming.avro`), so the contract is guarded here, in CI and by
+`alerthub schema check`, before a schema change is merged. The policy is FULL_TRANSITIVE: the
+candidate reads every kept version and every kept version reads the candidate, so producers and
+consumers upgrade in any order.
+The rules themselves are in `hub.streaming.schema_compat`.
 
-    python -m hub.schema_check [CANDIDATE.avsc] [--schemas DIR] [--freeze]
+    python -m hub.streaming.schema_check [CANDIDATE.avsc] [--schemas DIR] [--freeze]
 
 checks the candidate (default: the current envelope schema) against every kept version and exits
 non-zero on a problem; `--freeze` then keeps the candidate as the next history version, written as
@@ -23,7 +24,7 @@ from typing import Any, TextIO
 
 from fastavro.schema import SchemaParseException, parse_schema
 
-from hub.avro import (
+from hub.streaming.avro import (
     ENVELOPE,
     Schema,
     SchemaError,
@@ -33,7 +34,7 @@ from hub.avro import (
     schemas_dir,
     standalone_json,
 )
-from hub.schema_compat import Names, Resolution
+from hub.streaming.schema_compat import Names, Resolution
 
 
 def check(reader: Any, writer: Any) -> list[str]:
@@ -148,7 +149,7 @@ def _write_problems(subject: str, problems: list[str], out: TextIO) -> None:
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m hub.schema_check",
+        prog="python -m hub.streaming.schema_check",
         description="Check an Avro schema against every kept version (FULL_TRANSITIVE).",
     )
     parser.add_argument("candidate", nargs="?", type=Path, help="default: the current envelope")

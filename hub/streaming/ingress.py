@@ -16,9 +16,9 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
 from domain.errors import AlertHubError, ContentionError
-from hub.kafka_topics import DEADLETTER, INGRESS_PREFIX, ingress_topic
 from hub.metrics import Metrics
 from hub.service import IngestService
+from hub.streaming.topics import DEADLETTER, INGRESS_PREFIX, ingress_topic
 from hub.worker import Worker
 
 log = structlog.get_logger(__name__)

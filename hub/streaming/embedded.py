@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from hub.store import EventStore
+from hub.storage.store import EventStore
 from projections.stream import Checkpoint, Event, StreamRecord
 
 PARTITION = 0

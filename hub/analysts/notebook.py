@@ -4,7 +4,7 @@ Example (a Jupyter cell)::
 
     from datetime import datetime, timedelta, UTC
     from collections import Counter
-    from hub.notebook import events, alerts_as_of
+    from hub.analysts.notebook import events, alerts_as_of
 
     day = datetime(2025, 6, 2, tzinfo=UTC)
     Counter(type(e).__name__ for e in events(day, day + timedelta(days=1), data_dir="var"))

@@ -36,7 +36,7 @@ from fastavro.schema import (
 )
 
 from domain.errors import AlertHubError
-from hub import avro_records
+from hub.streaming import avro_records
 
 MAGIC = b"\xc3\x01"
 """The single-object encoding marker (Avro spec, "Single-object encoding")."""

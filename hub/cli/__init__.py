@@ -1,0 +1,1 @@
+"""The `alerthub` command line: one module per group of subcommands."""

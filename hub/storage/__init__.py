@@ -1,0 +1,1 @@
+"""Where recorded events live: the event store (SQLite embedded)."""

@@ -1,0 +1,1 @@
+"""The canonical stream: Avro encoding, the embedded and Kafka streams, relay, ingress, follower."""
