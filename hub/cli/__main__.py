@@ -2,4 +2,4 @@
 
 from hub.cli.main import main
 
-main()
+raise SystemExit(main())

@@ -164,7 +164,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("failed", error=type(exc).__name__, detail=str(exc))
         return 2
     return code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
