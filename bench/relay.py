@@ -102,7 +102,8 @@ def measure(ctx: Context, size: int) -> RelayRun:
     records = read_back(bootstrap_servers, topic, sent)
     note(f"bare producer sending the same {len(records):,} records")
     bare_topic = f"{topic}.bare"
-    ensure_topics(bootstrap_servers, [bare_topic, f"{bare_topic}.paged"], settings.kafka_partitions)
+    bare_topics = [bare_topic, f"{bare_topic}.paged"]
+    ensure_topics(bootstrap_servers, bare_topics, settings.durability, canonical=bare_topic)
     # Flushing only at the very end of 1M records let batches expire (delivery_timeout 30 s)
     # behind a slow broker; every 50,000 records keeps the bare run robust and near its best.
     bare_rate = bare_send(bootstrap_servers, bare_topic, records, BARE_FLUSH)

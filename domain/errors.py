@@ -4,7 +4,8 @@
     ├── InvalidMessageError          a native message failed validation (names the element)
     │   ├── MalformedMessageError        not even well-formed (XML/JSON syntax, encoding)
     │   ├── UnsupportedMediaTypeError    the body's media type is not one the channel accepts
-    │   └── PayloadTooLargeError         the body is over the configured limit
+    │   ├── PayloadTooLargeError         the body is over the configured limit
+    │   └── LimitExceededError           a structure (points, areas, text...) is over its limit
     ├── ConflictError                the message is valid but contradicts what is recorded
     │   ├── AlertEndedError              an update newer than the alert's end
     │   └── IdentifierReusedError        a known message identity with different content
@@ -12,6 +13,7 @@
     │   ├── AlertNotFoundError
     │   └── ChannelNotFoundError
     ├── ContentionError              concurrent writers kept winning; safe to retry later
+    ├── UnavailableError             storage cannot take writes now (disk full, read-only, locked)
     ├── ChannelLoadError             a channel plugin could not be loaded (names the plugin)
     └── ConfigurationError           settings that cannot work together
 
@@ -63,6 +65,14 @@ class PayloadTooLargeError(InvalidMessageError):
     """The body exceeds the configured size limit."""
 
 
+class LimitExceededError(InvalidMessageError):
+    """A part of the message (polygon points, areas, text...) is over its configured limit."""
+
+    def __init__(self, problems: list[Problem], *, limit: str) -> None:
+        super().__init__(problems)
+        self.limit = limit
+
+
 class ConflictError(AlertHubError):
     """The message is well formed but contradicts the recorded history."""
 
@@ -89,6 +99,18 @@ class ChannelNotFoundError(NotFoundError):
 
 class ContentionError(AlertHubError):
     """The same alerts kept changing under us; nothing was written and a retry is safe."""
+
+
+class UnavailableError(AlertHubError):
+    """Something underneath (disk, database) cannot take writes now; nothing was written.
+
+    `reason` is a short machine-readable cause (`disk-full`, `read-only`, `locked`, `corrupt`)
+    and `retry_after` the seconds a client should wait before trying again.
+    """
+
+    def __init__(self, message: str, *, reason: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.reason, self.retry_after = reason, retry_after
 
 
 class ChannelLoadError(AlertHubError):

@@ -79,7 +79,12 @@ def bootstrap(
     found = discover_channels() if channels is None else channels
     store = open_sqlite_store(settings.events_db)
     views = ViewDatabase(settings.views_db)
-    service = IngestService(store, found, open_threads=lambda c: open_threads(views.connect(), c))
+    service = IngestService(
+        store,
+        found,
+        open_threads=lambda c: open_threads(views.connect(), c),
+        limits=settings.limits,
+    )
     metrics = Metrics()
     if settings.kafka_bootstrap is None:
         stream: EventStream = EmbeddedStream(store)
@@ -120,7 +125,7 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     bootstrap_servers = settings.kafka_bootstrap
     assert bootstrap_servers is not None
     topics = [settings.kafka_topic, DEADLETTER, *(ingress_topic(c) for c in channels)]
-    ensure_topics(bootstrap_servers, topics, settings.kafka_partitions)
+    ensure_topics(bootstrap_servers, topics, settings.durability, canonical=settings.kafka_topic)
     codec = AvroCodec()
     relay = Relay(
         EmbeddedStream(store), views, codec, kafka_producer(bootstrap_servers), settings.kafka_topic

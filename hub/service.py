@@ -30,6 +30,7 @@ from domain.errors import (
 )
 from domain.inbox import Inbox
 from domain.state import AlertState
+from hub.limits import Limits
 from hub.storage.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -73,12 +74,14 @@ class IngestService:
         open_threads: Callable[[str], list[AlertState]] = _no_open_threads,
         clock: Callable[[], datetime] = _utcnow,
         max_attempts: int = 32,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
         self.open_threads = open_threads
         self.clock = clock
         self.max_attempts = max_attempts
+        self.limits = limits or Limits()
 
     def channel(self, name: str) -> Channel:
         try:
@@ -98,7 +101,7 @@ class IngestService:
                 location="Content-Type",
             )
         try:
-            return channel.parse(body, media_type)
+            instructions = channel.parse(body, media_type)
         except InvalidMessageError:
             raise
         except Exception as exc:
@@ -107,6 +110,8 @@ class IngestService:
             raise InvalidMessageError(
                 f"channel {channel.name} could not parse this message ({type(exc).__name__})"
             ) from exc
+        self.limits.check(instructions)
+        return instructions
 
     def ingest(self, channel_name: str, body: bytes, content_type: str | None) -> IngestResult:
         return self.handle(self.parse(channel_name, body, content_type))

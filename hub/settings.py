@@ -11,6 +11,9 @@ from typing import Any, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.limits import Limits
+from hub.streaming.topics import Durability
+
 MIB = 1024 * 1024
 
 
@@ -24,6 +27,28 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP API")
     max_body_bytes: int = Field(
         default=1 * MIB, ge=1024, description="Largest accepted message body; larger gets 413"
+    )
+    http_header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a client may take to send a request's headers"
+    )
+    http_body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a client may take to send a request's body"
+    )
+    http_keep_alive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open"
+    )
+    max_polygon_points: int = Field(
+        default=5_000, ge=4, description="Most points in one polygon; more gets 422"
+    )
+    max_message_points: int = Field(
+        default=20_000, ge=4, description="Most polygon points in one message; more gets 422"
+    )
+    max_areas: int = Field(default=100, ge=1, description="Most areas in one info block")
+    max_info_blocks: int = Field(default=16, ge=1, description="Most info blocks in one message")
+    max_references: int = Field(default=100, ge=1, description="Most references in one message")
+    max_resources: int = Field(default=16, ge=0, description="Most resources in one info block")
+    max_text_chars: int = Field(
+        default=8_192, ge=256, description="Longest headline, description, instruction..."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = Field(
@@ -44,6 +69,15 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(
         default=3, ge=1, le=1024, description="Partitions of the canonical and ingress topics"
     )
+    kafka_replication_factor: int | None = Field(
+        default=None, ge=1, description="Replicas of each topic created; unset: brokers, at most 3"
+    )
+    kafka_min_insync_replicas: int | None = Field(
+        default=None, ge=1, description="min.insync.replicas of each topic; unset: replicas - 1"
+    )
+    kafka_retention_ms: int = Field(
+        default=-1, ge=-1, description="Retention of the canonical topic; -1 keeps every event"
+    )
     kafka_ingress: bool = Field(
         default=True, description="Consume alerthub.ingress.<channel> topics (Kafka mode)"
     )
@@ -57,6 +91,27 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=60.0, gt=0, description="Seconds between feed polls")
     run_relay: bool = Field(default=True, description="Publish recorded events to Kafka here")
     run_projector: bool = Field(default=True, description="Run the projections in this process")
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            polygon_points=self.max_polygon_points,
+            message_points=self.max_message_points,
+            areas=self.max_areas,
+            info_blocks=self.max_info_blocks,
+            references=self.max_references,
+            resources=self.max_resources,
+            text_chars=self.max_text_chars,
+        )
+
+    @property
+    def durability(self) -> Durability:
+        return Durability(
+            partitions=self.kafka_partitions,
+            replication_factor=self.kafka_replication_factor,
+            min_insync_replicas=self.kafka_min_insync_replicas,
+            canonical_retention_ms=self.kafka_retention_ms,
+        )
 
     @property
     def events_db(self) -> Path:

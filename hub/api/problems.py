@@ -15,6 +15,7 @@ from domain.errors import (
     ConflictError,
     ContentionError,
     InvalidMessageError,
+    LimitExceededError,
     MalformedMessageError,
     NotFoundError,
     PayloadTooLargeError,
@@ -29,6 +30,7 @@ _STATUS: tuple[tuple[type[AlertHubError], int, str], ...] = (
     (PayloadTooLargeError, 413, "payload-too-large"),
     (UnsupportedMediaTypeError, 415, "unsupported-media-type"),
     (MalformedMessageError, 400, "malformed-message"),
+    (LimitExceededError, 422, "limit-exceeded"),
     (InvalidMessageError, 422, "invalid-message"),
     (ConflictError, 409, "conflict"),
     (NotFoundError, 404, "not-found"),
@@ -62,6 +64,8 @@ async def _hub_error(request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, InvalidMessageError):
         extra["errors"] = [{"location": p.location, "message": p.message} for p in exc.problems]
+    if isinstance(exc, LimitExceededError):
+        extra["limit"] = exc.limit
     log.info("request.rejected", status=status, error=type(exc).__name__, detail=str(exc))
     return problem(request, status, slug, str(exc), **extra)
 

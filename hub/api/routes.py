@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from domain.alert import AlertEvent, AlertIssued
 from domain.errors import AlertNotFoundError, PayloadTooLargeError
@@ -17,6 +16,7 @@ from domain.model import Status
 from domain.state import Lifecycle
 from hub.api.deps import HubDep
 from hub.api.events import event_document
+from hub.api.params import AsOf
 from hub.service import IngestResult
 from projections.alerts import (
     AlertQuery,
@@ -27,6 +27,7 @@ from projections.alerts import (
 )
 
 router = APIRouter(prefix="/v1")
+MAX_OFFSET = 1_000_000  # deeper than any page a client walks; SQLite's own limit is 2**63-1
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -88,9 +89,9 @@ def list_alerts(
     channel: Annotated[str | None, Query(max_length=64)] = None,
     geocode: Annotated[str | None, Query(max_length=128)] = None,
     status: Status | None = None,
-    as_of: Annotated[AwareDatetime | None, Query(description="state as recorded then")] = None,
+    as_of: AsOf = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Canonical alerts (active by default); with `as_of`, as recorded at that moment."""
     now = as_of or datetime.now(UTC)
@@ -107,9 +108,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"])
-def read_alert(
-    alert_id: UUID, hub: HubDep, as_of: Annotated[AwareDatetime | None, Query()] = None
-) -> dict[str, Any]:
+def read_alert(alert_id: UUID, hub: HubDep, as_of: AsOf = None) -> dict[str, Any]:
     conn = hub.views.connect()
     state = get_alert(conn, alert_id) if as_of is None else alert_as_of(conn, alert_id, as_of)
     if state is None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
+from fastapi import APIRouter
 
 from domain.errors import NotFoundError
 from domain.state import AlertState, Lifecycle
 from hub.api.deps import HubDep
+from hub.api.params import AsOf
 from hub.bootstrap import Hub
 from projections.alerts import AlertQuery, query_alerts
 from projections.channel_views import view_items
@@ -19,7 +19,6 @@ from projections.incidents import group, incident_document, incident_id
 
 router = APIRouter(prefix="/v1")
 LifecycleFilter = Literal["active", "ended", "expired", "all"]
-AsOf = Annotated[AwareDatetime | None, Query(description="as recorded at that moment")]
 
 
 def _states(hub: Hub, lifecycle: LifecycleFilter, as_of: datetime | None) -> list[AlertState]:

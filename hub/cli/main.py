@@ -16,6 +16,7 @@ import uvicorn
 from adapters.fidelity import measure, render_markdown
 from domain.errors import AlertHubError
 from hub.api.app import create_app
+from hub.api.guard import MAX_HEADER_BYTES, guarded_protocol
 from hub.bootstrap import Hub, bootstrap
 from hub.cli.analysts import add_commands
 from hub.cli.common import settings_from
@@ -41,6 +42,9 @@ def serve(args: argparse.Namespace) -> int:
             port=settings.port,
             log_config=None,
             timeout_graceful_shutdown=5,  # open live streams (SSE) must not hold a shutdown
+            timeout_keep_alive=settings.http_keep_alive_timeout,
+            http=guarded_protocol(settings.http_header_timeout, settings.http_body_timeout),
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
     finally:
         hub.close()

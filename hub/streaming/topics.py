@@ -1,36 +1,105 @@
-"""The hub's Kafka topics, created on start if missing (idempotent, safe to race)."""
+"""The hub's Kafka topics: created on start if missing (idempotent, safe to race), checked if not.
+
+Durability is decided here, once, for every topic the hub creates: the replication factor (by
+default the number of brokers, at most 3), `min.insync.replicas` (by default one less than the
+replication factor, at least 1, so `acks=all` means "on every in-sync replica, at least two of
+three") and the canonical topic's retention (by default `-1`: the canonical topic is the history
+a Kafka-mode rebuild reads, so it must keep every event, not the broker's default week). A topic
+that already exists is never altered behind an operator's back; where its settings contradict
+these, each contradiction is logged at start and returned, for an operator to fix on purpose.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import structlog
 from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource
 from kafka.errors import TopicAlreadyExistsError
 
 log = structlog.get_logger(__name__)
 
 INGRESS_PREFIX = "alerthub.ingress."
 DEADLETTER = "alerthub.deadletter"
+MAX_DEFAULT_REPLICATION = 3
 
 
 def ingress_topic(channel: str) -> str:
     return f"{INGRESS_PREFIX}{channel}"
 
 
-def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -> None:
-    """Create each topic that does not exist yet; existing ones are left as they are."""
+@dataclass(frozen=True)
+class Durability:
+    """What the hub asks of its topics; `None` means "derive from the cluster" (module doc)."""
+
+    partitions: int = 3
+    replication_factor: int | None = None
+    min_insync_replicas: int | None = None
+    canonical_retention_ms: int = -1
+
+    def resolved(self, brokers: int) -> tuple[int, int]:
+        """(replication factor, min.insync.replicas) for a cluster of `brokers` brokers."""
+        factor = self.replication_factor or max(1, min(brokers, MAX_DEFAULT_REPLICATION))
+        return factor, self.min_insync_replicas or max(1, factor - 1)
+
+
+def ensure_topics(
+    bootstrap: str, names: Iterable[str], durability: Durability, *, canonical: str
+) -> list[str]:
+    """Create each missing topic with `durability`; return how existing ones contradict it."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="alerthub-admin")
     try:
+        factor, min_isr = durability.resolved(len(admin.describe_cluster()["brokers"]))
+        wanted = {
+            name: {"min.insync.replicas": str(min_isr)}
+            | (
+                {"retention.ms": str(durability.canonical_retention_ms)}
+                if name == canonical
+                else {}
+            )
+            for name in set(names)
+        }
         existing = set(admin.list_topics())
-        for name in sorted(set(names) - existing):
-            try:
-                admin.create_topics(
-                    {name: {"num_partitions": partitions, "replication_factor": 1}},
-                    wait_for_metadata=True,
-                )
-                log.info("kafka.topic_created", topic=name, partitions=partitions)
-            except TopicAlreadyExistsError:
-                pass
+        for name in sorted(set(wanted) - existing):
+            _create(admin, name, durability.partitions, factor, wanted[name])
+        mismatches = _contradictions(admin, sorted(set(wanted) & existing), factor, wanted)
     finally:
         admin.close()
+    for mismatch in mismatches:
+        log.warning("kafka.topic_settings_differ", problem=mismatch)
+    return mismatches
+
+
+def _create(
+    admin: KafkaAdminClient, name: str, partitions: int, factor: int, configs: dict[str, str]
+) -> None:
+    spec = {"num_partitions": partitions, "replication_factor": factor, "configs": configs}
+    try:
+        admin.create_topics({name: spec}, wait_for_metadata=True)
+    except TopicAlreadyExistsError:
+        return
+    log.info(
+        "kafka.topic_created", topic=name, partitions=partitions, replication=factor, **configs
+    )
+
+
+def _contradictions(
+    admin: KafkaAdminClient, names: list[str], factor: int, wanted: dict[str, dict[str, str]]
+) -> list[str]:
+    if not names:
+        return []
+    found: list[str] = []
+    for topic in admin.describe_topics(names):
+        replicas = min((len(p["replica_nodes"]) for p in topic["partitions"]), default=0)
+        if replicas != factor:
+            found.append(f"{topic['name']}: replication factor {replicas}, wanted {factor}")
+    resources = [ConfigResource("TOPIC", name, list(wanted[name])) for name in names]
+    configs = admin.describe_configs(resources, config_filter="all").get("topic", {})
+    for name in names:
+        for key, value in wanted[name].items():
+            actual = configs.get(name, {}).get(key, {}).get("value")
+            if actual != value:
+                found.append(f"{name}: {key}={actual}, wanted {value}")
+    return found

@@ -1,0 +1,27 @@
+"""Query parameter types shared by the routes, bounded so no value reaches a query as a crash."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import AfterValidator, AwareDatetime
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # leaves room for the arithmetic done on a moment
+
+
+def _in_range(value: datetime) -> datetime:
+    """A moment every query can compare and shift: year 1 or 9999 with an offset overflows UTC."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of representable moments") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+AsOf = Annotated[Moment | None, Query(description="state as recorded at that moment")]
