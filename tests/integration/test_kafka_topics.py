@@ -1,4 +1,4 @@
-"""Topic durability on the real broker: what the hub creates, and what it reports on existing topics."""
+"""Topic durability on the real broker: what the hub creates, and what it reports."""
 
 from __future__ import annotations
 
