@@ -57,6 +57,10 @@ class MalformedMessageError(InvalidMessageError):
     """The body is not well-formed in its media type (syntax, encoding, forbidden constructs)."""
 
 
+class SignatureRequiredError(InvalidMessageError):
+    """The partner must sign every message, and this one's signature is not verified."""
+
+
 class UnsupportedMediaTypeError(InvalidMessageError):
     """The channel does not accept this media type."""
 

@@ -21,16 +21,25 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from adapters.base import Channel, media_type_of
-from domain.commands import Instruction
+from domain.commands import Command, Instruction
 from domain.errors import (
     ChannelNotFoundError,
     ContentionError,
     InvalidMessageError,
+    SignatureRequiredError,
     UnsupportedMediaTypeError,
 )
 from domain.inbox import Inbox
+from domain.original import OriginalMessage, body_digest, original_id
 from domain.state import AlertState
 from hub.limits import Limits
+from hub.security.signatures import (
+    ANY_SIGNATURE,
+    SignatureCheck,
+    SigningPolicy,
+    Verdict,
+    check_signature,
+)
 from hub.storage.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -53,6 +62,19 @@ class IngestResult:
     accepted: list[Accepted]
     duplicates: int
     position: int  # the notification id of the last event recorded (0 if none)
+    signature: SignatureCheck | None = None
+
+
+@dataclass(frozen=True)
+class Received:
+    """A native message as it arrived, with the verdict on its signature: kept as its original."""
+
+    channel: str
+    body: bytes
+    content_type: str | None
+    signature: SignatureCheck
+    signed_at: datetime
+    partner: str | None = None
 
 
 def _utcnow() -> datetime:
@@ -113,15 +135,41 @@ class IngestService:
         self.limits.check(instructions)
         return instructions
 
-    def ingest(self, channel_name: str, body: bytes, content_type: str | None) -> IngestResult:
-        return self.handle(self.parse(channel_name, body, content_type))
+    def ingest(
+        self,
+        channel_name: str,
+        body: bytes,
+        content_type: str | None,
+        signing: SigningPolicy = ANY_SIGNATURE,
+    ) -> IngestResult:
+        """Parse, check the signature against the partner's pins, decide and record, or refuse."""
+        instructions = self.parse(channel_name, body, content_type)
+        signed_at = self._signed_at(instructions)
+        check = check_signature(body, signing.pinned, at=signed_at)
+        if signing.required and check.verdict is not Verdict.VERIFIED:
+            raise SignatureRequiredError(
+                f"every message of this partner must carry a verified signature; "
+                f"this one is {check.verdict}: {check.reason}",
+                location="Signature",
+            )
+        received = Received(channel_name, body, content_type, check, signed_at)
+        result = self.handle(instructions, received)
+        result.signature = check
+        return result
 
-    def handle(self, instructions: Sequence[Instruction]) -> IngestResult:
+    def _signed_at(self, instructions: Sequence[Instruction]) -> datetime:
+        """When the message says it was sent: the moment its signer's certificate must cover."""
+        sent = [i.message.sent for i in instructions if isinstance(i, Command)]
+        return min(sent) if sent else self.clock()
+
+    def handle(
+        self, instructions: Sequence[Instruction], received: Received | None = None
+    ) -> IngestResult:
         for attempt in range(1, self.max_attempts + 1):
             inbox = Inbox(self._load)
             inbox.apply_all(instructions, now=self.clock(), open_threads=self.open_threads)
             try:
-                return self._save(inbox)
+                return self._save(inbox, received)
             except RecordConflictError:
                 log.debug("ingest.conflict_retry", attempt=attempt)
                 time.sleep(random.uniform(0, 0.002 * attempt))  # de-synchronise the writers
@@ -133,10 +181,29 @@ class IngestService:
         except AggregateNotFoundError:
             return None
 
-    def _save(self, inbox: Inbox) -> IngestResult:
+    def _original(self, inbox: Inbox, received: Received | None) -> list[OriginalMessage]:
+        """The original to keep with this transaction: new bytes that caused events, else none."""
+        if received is None or not inbox.touched:
+            return []
+        if self._load(original_id(body_digest(received.body))) is not None:
+            return []
+        return [
+            OriginalMessage.record(
+                channel=received.channel,
+                partner=received.partner,
+                content_type=received.content_type,
+                body=received.body,
+                signature=received.signature.to_json(),
+                signed_at=received.signed_at,
+                alerts=inbox.touched,
+            )
+        ]
+
+    def _save(self, inbox: Inbox, received: Received | None) -> IngestResult:
         accepted = {aid: Accepted(aid) for aid in inbox.touched}
         position = 0
-        for recording in self.store.save(*inbox.pending()):
+        # The original first: the last notification of the transaction stays an alert event.
+        for recording in self.store.save(*self._original(inbox, received), *inbox.pending()):
             event = recording.domain_event
             position = max(position, recording.notification.id or 0)
             if event.originator_id in accepted:

@@ -27,6 +27,7 @@ from adapters.cap.names import (
     RESOURCE_FIELDS,
     cap_location,
 )
+from adapters.cap.signature import enveloped_signature
 from adapters.problems import validated
 from domain.errors import InvalidMessageError, MalformedMessageError
 from domain.model import AlertMessage
@@ -34,7 +35,6 @@ from domain.model import AlertMessage
 MAX_BYTES = 8 * 1024 * 1024
 _CAP_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
 _DATETIME_FIELDS = {"sent", "effective", "onset", "expires"}
-_SIGNATURE = re.compile(rb"<(?:[\w.-]+:)?Signature\b.*?</(?:[\w.-]+:)?Signature\s*>", re.DOTALL)
 _INCIDENT_TOKENS = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -42,9 +42,8 @@ def parse_cap(body: bytes) -> AlertMessage:
     """Parse one CAP 1.2 `alert` document; raises only `InvalidMessageError`."""
     root = _safe_root(body)
     data = _alert(root)
-    signature = _SIGNATURE.search(body) if data.pop("_signed", False) else None
-    if signature is not None:
-        data["signature"] = signature.group(0).decode("utf-8", "replace")
+    if data.pop("_signed", False):
+        data["signature"] = enveloped_signature(body)
     return validated(AlertMessage, data, cap_location)
 
 

@@ -54,6 +54,7 @@ def _accepted_body(result: IngestResult) -> dict[str, Any]:
             for a in result.accepted
         ],
         "duplicates": result.duplicates,
+        **({"signature": result.signature.to_json()} if result.signature else {}),
     }
 
 

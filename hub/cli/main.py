@@ -21,6 +21,7 @@ from hub.bootstrap import Hub, bootstrap
 from hub.cli.analysts import add_commands
 from hub.cli.common import settings_from
 from hub.cli.projections import add_commands as add_projection_commands
+from hub.cli.signatures import add_commands as add_signature_commands
 from hub.streaming import schema_check
 
 log = structlog.get_logger("hub.cli")
@@ -157,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
             )
     add_commands(sub, common)
     add_projection_commands(sub, common)
+    add_signature_commands(sub, common)
     return parser
 
 

@@ -1,0 +1,70 @@
+"""`alerthub signatures`: re-check the recorded signature verdicts of the kept original messages.
+
+Reads the event store under `--data-dir` and writes nothing. Each kept original is checked again,
+at the moment its verdict was reached for, with the certificates given by `--trust-cert`; one JSON
+line per original says what was recorded, what holds now and whether that changed. The exit status
+is 1 when any verdict changed (or any kept original no longer matches its digest), so a scheduled
+audit can alert on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import structlog
+from cryptography import x509
+
+from domain.errors import ConfigurationError
+from hub.cli.common import settings_from
+from hub.logging import configure_logging
+from hub.security.recheck import recheck
+from hub.security.signatures import SigningPolicy, load_certificate
+from hub.storage.store import open_sqlite_store
+
+log = structlog.get_logger("hub.cli")
+
+
+def signatures_command(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    configure_logging(settings)  # logs to stderr: stdout is the report
+    policy = SigningPolicy(pinned=tuple(_certificate(path) for path in args.trust_cert or ()))
+    store = open_sqlite_store(settings.events_db)
+    checked = changed = 0
+    try:
+        for result in recheck(store, lambda partner: policy):
+            checked += 1
+            changed += result.changed
+            if result.changed or not args.changed_only:
+                sys.stdout.write(json.dumps(result.to_json()) + "\n")
+    finally:
+        store.close()
+    log.info("signatures.rechecked", originals=checked, changed=changed)
+    return 1 if changed else 0
+
+
+def _certificate(path: Path) -> x509.Certificate:
+    try:
+        return load_certificate(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{path} is not a readable PEM certificate: {exc}") from exc
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register `signatures` on the `alerthub` subparsers."""
+    text = "re-check the signature verdicts recorded with the kept original messages"
+    cmd = sub.add_parser(
+        "signatures", parents=[common], help=text, description=__doc__.split("\n\n")[1]
+    )
+    cmd.set_defaults(handler=signatures_command)
+    cmd.add_argument(
+        "--trust-cert",
+        action="append",
+        type=Path,
+        metavar="FILE.pem",
+        help="a pinned certificate (repeatable)",
+    )
+    cmd.add_argument("--changed-only", action="store_true", help="print only changed verdicts")
