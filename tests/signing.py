@@ -1,4 +1,4 @@
-"""Self-made certificates and enveloped signatures for tests (a partner's signing desk, in small)."""
+"""Self-made certificates and enveloped signatures for tests: a partner's signing desk, small."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Signer:
         )
 
     def sign(self, body: bytes, *, cert: x509.Certificate | None = None) -> bytes:
-        """`body` with an enveloped RSA-SHA256 signature by this key, naming `cert` (default own)."""
+        """`body` with an enveloped RSA-SHA256 signature by this key, naming `cert` (or its own)."""
         root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False))
         shown = (cert or self.cert).public_bytes(serialization.Encoding.PEM)
         signed = XMLSigner(method=methods.enveloped).sign(root, key=self.key_pem, cert=shown)

@@ -46,7 +46,7 @@ def test_the_real_ipaws_message_verifies_with_its_own_certificate_pinned() -> No
     assert check.signer is not None
     assert "CN=IPAWSOPEN_200302" in check.signer
     assert check.fingerprint is not None
-    assert len(check.fingerprint) == 64  # noqa: PLR2004 - SHA-256 in hex
+    assert len(check.fingerprint) == 64  # SHA-256 in hex
 
 
 def test_unpinned_it_is_intact_but_untrusted() -> None:
