@@ -17,10 +17,7 @@ IPAWS = IPAWS_SIGNED.read_bytes()
 IPAWS_SENT = datetime(2019, 4, 19, 17, 46, 20, tzinfo=UTC)
 CAP_BODY = IPAWS[: IPAWS.index(b"<ds:Signature")]  # the signed part: `<?xml ...><alert>...`
 SENT = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
-FAKE = (
-    '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo/>'
-    "</ds:Signature>"
-)
+FAKE = '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo/></ds:Signature>'
 
 
 @cache
