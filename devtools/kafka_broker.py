@@ -143,12 +143,19 @@ class KafkaBroker:
         stop_timeout: float = 30.0,
         jvm_options: Sequence[str] = DEFAULT_JVM_OPTIONS,
         properties: Mapping[str, str] | None = None,
+        scram_users: Mapping[str, str] | None = None,
     ) -> None:
         """Configure (but do not start) a broker.
 
         ``libs_dir`` defaults to ``ensure_kafka_libs()``; ``work_root`` is where the temp work dir
         is created; ``properties`` override/extend server.properties; ``jvm_options`` replace
         the broker JVM flags (heap and GC).
+
+        ``scram_users`` (name -> password) opts in to partner security: a second listener,
+        SASL_PLAINTEXT with SCRAM-SHA-512 (``sasl_bootstrap``), those users' credentials written
+        into the KRaft metadata at format time, and KRaft's ``StandardAuthorizer`` denying
+        whatever no ACL allows. The PLAINTEXT listener stays the operator's: its anonymous
+        principal is a super user, so the hub and the admin tools work there as before.
         """
         self._libs_dir = libs_dir
         self._work_root = work_root
@@ -157,8 +164,9 @@ class KafkaBroker:
         self._stop_timeout = stop_timeout
         self._jvm_options = tuple(jvm_options)
         self._properties = dict(properties or {})
+        self._scram_users = dict(scram_users or {})
         self._work: Path | None = None
-        self._ports: tuple[int, int] | None = None
+        self._ports: tuple[int, ...] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     # ---- context manager
@@ -183,6 +191,13 @@ class KafkaBroker:
         if self._ports is None:
             raise KafkaBrokerError("broker has not been started")
         return f"127.0.0.1:{self._ports[0]}"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        """``127.0.0.1:PORT`` of the SASL_PLAINTEXT (SCRAM-SHA-512) listener partners use."""
+        if self._ports is None or not self._scram_users:
+            raise KafkaBrokerError("broker has not been started with scram_users")
+        return f"127.0.0.1:{self._ports[2]}"
 
     @property
     def work_dir(self) -> Path:
@@ -262,8 +277,8 @@ class KafkaBroker:
         """Create and format a new work dir and start; retry once with new ports on a bind race."""
         self._work = Path(tempfile.mkdtemp(prefix="alerthub-kafka-", dir=self._work_root))
         for attempt in (1, 2):
-            bport, cport = _free_ports()
-            self._ports = (bport, cport)
+            self._ports = tuple(_free_ports(3 if self._scram_users else 2))
+            bport, cport = self._ports[:2]
             self._write_configs()
             self._format(libs)
             try:
@@ -279,7 +294,7 @@ class KafkaBroker:
     def _server_properties(self) -> dict[str, str]:
         """server.properties for a test-sized combined node (see research/kafka-from-maven.md)."""
         assert self._ports is not None
-        bport, cport = self._ports
+        bport, cport = self._ports[:2]
         return {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -309,7 +324,31 @@ class KafkaBroker:
             "broker.session.timeout.ms": "3000",
             "num.network.threads": "2",
             "num.io.threads": "2",
+            **self._partner_security(),
             **self._properties,
+        }
+
+    def _partner_security(self) -> dict[str, str]:
+        """The SASL/SCRAM listener and the authorizer, when ``scram_users`` asked for them."""
+        if not self._scram_users:
+            return {}
+        assert self._ports is not None
+        bport, cport, sport = self._ports
+        plain, sasl = f"127.0.0.1:{bport}", f"127.0.0.1:{sport}"
+        return {
+            "listeners": f"PLAINTEXT://{plain},SASL_PLAINTEXT://{sasl},CONTROLLER://127.0.0.1:{cport}",
+            "advertised.listeners": f"PLAINTEXT://{plain},SASL_PLAINTEXT://{sasl}",
+            "listener.security.protocol.map": (
+                "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT"
+            ),
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            # The broker itself (inter-broker and controller traffic on PLAINTEXT) and the operator.
+            "super.users": "User:ANONYMOUS",
         }
 
     def _write_configs(self) -> None:
@@ -336,6 +375,11 @@ class KafkaBroker:
             _cluster_id(),
             "-c",
             str(self.work_dir / "server.properties"),
+            *(
+                arg
+                for name, password in sorted(self._scram_users.items())
+                for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+            ),
         )
         try:
             done = subprocess.run(

@@ -133,7 +133,6 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     ingress = Ingress(
         service,
         bootstrap_servers,
-        channels,
         group=f"{settings.kafka_group}-ingress",
         metrics=metrics,
     )

@@ -141,6 +141,8 @@ class IngestService:
         body: bytes,
         content_type: str | None,
         signing: SigningPolicy = ANY_SIGNATURE,
+        *,
+        partner: str | None = None,
     ) -> IngestResult:
         """Parse, check the signature against the partner's pins, decide and record, or refuse."""
         instructions = self.parse(channel_name, body, content_type)
@@ -152,7 +154,7 @@ class IngestService:
                 f"this one is {check.verdict}: {check.reason}",
                 location="Signature",
             )
-        received = Received(channel_name, body, content_type, check, signed_at)
+        received = Received(channel_name, body, content_type, check, signed_at, partner)
         result = self.handle(instructions, received)
         result.signature = check
         return result

@@ -1,4 +1,10 @@
-"""Partners publish native messages on `alerthub.ingress.<channel>`; the hub ingests them.
+"""Partners publish native messages on `alerthub.ingress.<channel>.<partner>`; the hub ingests them.
+
+Each partner writes as its own Kafka principal (SASL/SCRAM), and the broker's ACLs let it write
+only its own topics, so the topic a message was read from names its publisher: the hub takes the
+partner from the topic, never from the message. `alerthub.ingress.<channel>` without a partner is
+the operator's. The hub subscribes by pattern, so a partner's topic created later is picked up
+without a restart (within the metadata refresh interval).
 
 The same path as HTTP (`IngestService.ingest`). Offsets are committed only after the events are
 durable in the store, so a crash re-delivers, and re-delivery is harmless (ingest is idempotent).
@@ -8,8 +14,6 @@ and where it came from, and is then committed: a bad message never blocks its pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import structlog
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
@@ -18,7 +22,7 @@ from kafka.structs import OffsetAndMetadata
 from domain.errors import AlertHubError, ContentionError
 from hub.metrics import Metrics
 from hub.service import IngestService
-from hub.streaming.topics import DEADLETTER, INGRESS_PREFIX, ingress_topic
+from hub.streaming.topics import DEADLETTER, INGRESS_PATTERN, ingress_source
 from hub.worker import Worker
 
 log = structlog.get_logger(__name__)
@@ -38,14 +42,12 @@ class Ingress(Worker):
         self,
         service: IngestService,
         bootstrap: str,
-        channels: Iterable[str],
         *,
         group: str,
         metrics: Metrics | None = None,
     ) -> None:
         super().__init__(idle_wait=0.0)
         self.service, self.bootstrap, self.group = service, bootstrap, group
-        self.topics = [ingress_topic(c) for c in channels]
         self.metrics = metrics or Metrics()
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
@@ -53,7 +55,6 @@ class Ingress(Worker):
     def _clients(self) -> tuple[KafkaConsumer, KafkaProducer]:
         if self._consumer is None:
             self._consumer = KafkaConsumer(
-                *self.topics,
                 bootstrap_servers=self.bootstrap,
                 client_id="alerthub-ingress",
                 group_id=self.group,
@@ -61,7 +62,9 @@ class Ingress(Worker):
                 auto_offset_reset="earliest",
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=3_000,
+                metadata_max_age_ms=30_000,  # how soon a new partner's topic is subscribed
             )
+            self._consumer.subscribe(pattern=INGRESS_PATTERN)
         if self._producer is None:
             self._producer = KafkaProducer(
                 bootstrap_servers=self.bootstrap, client_id="alerthub-deadletter", acks="all"
@@ -82,10 +85,12 @@ class Ingress(Worker):
         return handled
 
     def _handle(self, record: ConsumerRecord, producer: KafkaProducer) -> None:
-        channel = record.topic.removeprefix(INGRESS_PREFIX)
+        channel, partner = ingress_source(record.topic)
         content_type = _header(record, "content-type")
         try:
-            result = self.service.ingest(channel, record.value or b"", content_type)
+            result = self.service.ingest(
+                channel, record.value or b"", content_type, partner=partner
+            )
         except ContentionError:
             raise
         except AlertHubError as exc:
@@ -96,6 +101,7 @@ class Ingress(Worker):
         log.info(
             "ingress.accepted",
             channel=channel,
+            partner=partner,
             offset=record.offset,
             duplicates=result.duplicates,
             alerts=len(result.accepted),
@@ -107,6 +113,7 @@ class Ingress(Worker):
     ) -> None:
         headers = [
             ("channel", channel),
+            ("partner", ingress_source(record.topic)[1] or ""),
             ("error", type(exc).__name__),
             ("detail", str(exc)[:2000]),
             ("original_topic", record.topic),

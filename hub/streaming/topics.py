@@ -26,8 +26,22 @@ DEADLETTER = "alerthub.deadletter"
 MAX_DEFAULT_REPLICATION = 3
 
 
-def ingress_topic(channel: str) -> str:
-    return f"{INGRESS_PREFIX}{channel}"
+# `alerthub.ingress.<channel>` (the operator's) and `alerthub.ingress.<channel>.<partner>`.
+INGRESS_PATTERN = r"^alerthub\.ingress\.[^.]+(\..+)?$"
+
+
+def ingress_topic(channel: str, partner: str | None = None) -> str:
+    """Where messages for `channel` are published: one topic per partner, which its ACL names."""
+    return f"{INGRESS_PREFIX}{channel}" + (f".{partner}" if partner else "")
+
+
+def ingress_source(topic: str) -> tuple[str, str | None]:
+    """(channel, partner) of an ingress topic: the broker's ACLs vouch for who wrote there.
+
+    Channel names hold no dot; partner names may, so the partner is everything after the first.
+    """
+    channel, _, partner = topic.removeprefix(INGRESS_PREFIX).partition(".")
+    return channel, partner or None
 
 
 @dataclass(frozen=True)
