@@ -30,6 +30,7 @@ _SCHEMA = (
     " state TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS {p}alerts_by_sent ON {p}alerts (sent DESC)",
     "CREATE INDEX IF NOT EXISTS {p}open_threads ON {p}alerts (origin_channel, ended, thread)",
+    "CREATE INDEX IF NOT EXISTS {p}alerts_by_expiry ON {p}alerts (expires_at)",
     # Keyed by alert (each event rewrites an alert's rows), indexed by what queries filter on.
     "CREATE TABLE IF NOT EXISTS {p}alert_channels (alert_id TEXT, channel TEXT,"
     " PRIMARY KEY (alert_id, channel))",
@@ -189,6 +190,20 @@ def query_alerts(
     found.sort(key=lambda s: str(s.alert_id))
     found.sort(key=lambda s: s.current.sent, reverse=True)  # stable: same order as the SQL
     return found[query.offset : query.offset + query.limit]
+
+
+def last_change(conn: sqlite3.Connection, now: datetime) -> datetime | None:
+    """When any alert last changed: its latest recorded version, or its expiry if that is later.
+
+    Expiry writes no event, yet takes an alert out of every active list; both are indexed, so
+    this costs two index look-ups whatever the length of history.
+    """
+    recorded = conn.execute("SELECT MAX(recorded_at) FROM alert_versions").fetchone()[0]
+    expired = conn.execute(
+        "SELECT MAX(expires_at) FROM alerts WHERE expires_at <= ?", (utc_text(now),)
+    ).fetchone()[0]
+    moments = [datetime.fromisoformat(text) for text in (recorded, expired) if text]
+    return max(moments, default=None)
 
 
 def open_threads(conn: sqlite3.Connection, channel: str) -> list[AlertState]:

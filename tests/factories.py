@@ -57,3 +57,62 @@ def later(minutes: int) -> datetime:
 
 def cap(msg: AlertMessage, thread: str | None = None) -> Command:
     return command_for("cap", msg, thread)
+
+
+def cap_xml(
+    identifier: str,
+    *,
+    status: str = "Actual",
+    scope: str = "Public",
+    headline: str = "Grote brand, sluit ramen en deuren",
+    severity: str = "Severe",
+    sent: datetime | None = None,
+    expires: datetime | None = None,
+) -> bytes:
+    """A CAP 1.2 document with a polygon and a circle in the Netherlands, for tests over HTTP."""
+    sent = sent or datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    expires = expires or sent + timedelta(days=1)
+    restriction = "<restriction>hulpdiensten</restriction>" if scope == "Restricted" else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{identifier}</identifier>
+  <sender>veiligheidsregio@example.nl</sender>
+  <sent>{sent.isoformat()}</sent>
+  <status>{status}</status>
+  <msgType>Alert</msgType>
+  <scope>{scope}</scope>{restriction}
+  <info>
+    <language>nl-NL</language>
+    <category>Fire</category>
+    <event>Brand</event>
+    <urgency>Immediate</urgency>
+    <severity>{severity}</severity>
+    <certainty>Observed</certainty>
+    <expires>{expires.isoformat()}</expires>
+    <headline>{headline}</headline>
+    <description>Er is een grote brand met veel rook.</description>
+    <instruction>Sluit ramen en deuren, zet ventilatie uit.</instruction>
+    <area>
+      <areaDesc>Rotterdam-Zuid</areaDesc>
+      <polygon>51.88,4.45 51.88,4.55 51.92,4.55 51.92,4.45 51.88,4.45</polygon>
+      <circle>51.9,4.5 2.5</circle>
+    </area>
+  </info>
+  <info>
+    <language>en-GB</language>
+    <category>Fire</category>
+    <event>Fire</event>
+    <urgency>Immediate</urgency>
+    <severity>{severity}</severity>
+    <certainty>Observed</certainty>
+    <expires>{expires.isoformat()}</expires>
+    <headline>Large fire, close windows and doors</headline>
+    <description>There is a large fire with a lot of smoke.</description>
+    <instruction>Close windows and doors, turn off ventilation.</instruction>
+    <area>
+      <areaDesc>Rotterdam South</areaDesc>
+      <circle>51.9,4.5 2.5</circle>
+    </area>
+  </info>
+</alert>
+""".encode()

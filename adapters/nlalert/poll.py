@@ -56,6 +56,7 @@ class FeedPoller:
         deadline: float = 60.0,
         max_bytes: int = MAX_BYTES,
         user_agent: str = "AlertHub-nlalert-poller",
+        accept: str = DEFAULT_CONTENT_TYPE,
     ) -> None:
         if urlsplit(url).scheme not in ("http", "https"):
             raise ValueError(f"feed URL must be http or https, got {url!r}")
@@ -68,6 +69,7 @@ class FeedPoller:
         self.deadline = deadline
         self.max_bytes = max_bytes
         self.user_agent = user_agent
+        self.accept = accept
         self.etag: str | None = None
         self.last_modified: str | None = None
 
@@ -117,7 +119,7 @@ class FeedPoller:
         return b"".join(chunks)
 
     def _request(self) -> urllib.request.Request:
-        headers = {"Accept": "application/json", "User-Agent": self.user_agent}
+        headers = {"Accept": self.accept, "User-Agent": self.user_agent}
         if self.etag:
             headers["If-None-Match"] = self.etag
         if self.last_modified:

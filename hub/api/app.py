@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from hub.api.deps import HubDep
+from hub.api.feeds import router as feeds_router
 from hub.api.problems import install_problem_handlers
 from hub.api.routes import router
 from hub.api.stream import router as stream_router
@@ -30,6 +31,7 @@ def create_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     install_problem_handlers(app)
+    app.include_router(feeds_router)  # first: `/v1/alerts/{id}.cap` before `/v1/alerts/{id}`
     app.include_router(router)
     app.include_router(views_router)
     app.include_router(stream_router)
