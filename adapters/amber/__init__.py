@@ -8,9 +8,13 @@ them all in the shape AMBER consumers already read.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import TypeAdapter
+
 from adapters.amber.parse import CHILD_ABDUCTION, parse_feed
 from adapters.amber.render import render_amber
-from adapters.amber.schema import CHANNEL, MEDIA_TYPE
+from adapters.amber.schema import CHANNEL, MEDIA_TYPE, AmberItem
 from adapters.base import Rendering
 from domain.commands import Instruction
 from domain.model import Info
@@ -27,6 +31,10 @@ class AmberChannel:
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         return parse_feed(body)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The body: the whole feed (an array of items) or one item (for the API docs)."""
+        return TypeAdapter(list[AmberItem] | AmberItem).json_schema()
 
     def selects(self, alert: AlertState) -> bool:
         if CHANNEL in alert.channels or (alert.thread or "").startswith(f"{CHANNEL}:"):

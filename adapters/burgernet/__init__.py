@@ -9,10 +9,14 @@ view also carries AMBER and Vermist Kind Alerts, which the police send through B
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from adapters.base import Rendering
 from adapters.burgernet.parse import parse_burgernet
 from adapters.burgernet.render import render_action, selects
+from adapters.burgernet.schema import Action, Feed
 from domain.commands import Instruction
 from domain.errors import UnsupportedMediaTypeError
 from domain.state import AlertState
@@ -33,6 +37,10 @@ class BurgernetChannel:
                 location="Content-Type",
             )
         return parse_burgernet(body)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The body: the feed `{"actions": [...]}` or one action (for the API's documentation)."""
+        return TypeAdapter(Feed | Action).json_schema()
 
     def selects(self, alert: AlertState) -> bool:
         return selects(alert)

@@ -13,9 +13,14 @@ hub's decision, not the view's.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import TypeAdapter
+
 from adapters.base import Rendering
 from adapters.nlalert.parse import CHANNEL, parse_feed
 from adapters.nlalert.render import MEDIA_TYPE, render_alert
+from adapters.nlalert.schema import Feed, FeedItem
 from domain.commands import Instruction
 from domain.model import Info, Severity, Urgency
 from domain.state import AlertState
@@ -31,6 +36,10 @@ class NlAlertChannel:
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         return parse_feed(body)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The body: the whole feed or one item (for the API's documentation)."""
+        return TypeAdapter(Feed | FeedItem).json_schema()
 
     def selects(self, alert: AlertState) -> bool:
         if alert.origin.channel == CHANNEL or (alert.thread or "").startswith(f"{CHANNEL}:"):

@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from hub.api.deps import HubDep
 from hub.api.feeds import router as feeds_router
+from hub.api.models import Health, Readiness
+from hub.api.openapi import install_docs
 from hub.api.problems import install_problem_handlers
 from hub.api.routes import router
 from hub.api.stream import router as stream_router
@@ -28,6 +30,8 @@ def create_app(hub: Hub) -> FastAPI:
         title="AlertHub",
         version="1.0",
         description="One hub for Burgernet, AMBER Alert and NL-Alert on a canonical CAP 1.2 model.",
+        docs_url=None,  # served by install_docs, from installed assets (no CDN)
+        redoc_url=None,
     )
     app.state.hub = hub
     install_problem_handlers(app)
@@ -35,9 +39,26 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(router)
     app.include_router(views_router)
     app.include_router(stream_router)
-    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
-    app.add_api_route("/readyz", readyz, methods=["GET"], tags=["operations"])
-    app.add_api_route("/metrics", metrics, methods=["GET"], tags=["operations"])
+    app.add_api_route(
+        "/healthz", healthz, methods=["GET"], tags=["operations"], response_model=Health
+    )
+    app.add_api_route(
+        "/readyz",
+        readyz,
+        methods=["GET"],
+        tags=["operations"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "not ready (see checks)"}},
+    )
+    app.add_api_route(
+        "/metrics",
+        metrics,
+        methods=["GET"],
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text"}},
+    )
+    install_docs(app, hub.channels)
     app.middleware("http")(_request_context)
     return app
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # leaves room for the arithmetic done on a moment
@@ -23,5 +24,16 @@ def _in_range(value: datetime) -> datetime:
     return value
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _text_not_number(value: object) -> object:
+    """A moment is ISO 8601 text: a bare number, which pydantic would read as epoch seconds, is
+    refused, as the OpenAPI document (`format: date-time`) promises."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise ValueError("expected an ISO 8601 date-time with an offset, not a number")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_text_not_number), AfterValidator(_in_range)]
 AsOf = Annotated[Moment | None, Query(description="state as recorded at that moment")]

@@ -81,7 +81,9 @@ async def _query_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(request, exc.status_code, "http-error", str(exc.detail))
+    response = problem(request, exc.status_code, "http-error", str(exc.detail))
+    response.headers.update(exc.headers or {})  # e.g. the Allow of a 405
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,7 @@ from domain.model import Status
 from domain.state import Lifecycle
 from hub.api.deps import HubDep
 from hub.api.events import event_document
+from hub.api.models import Accepted, Alert, AlertHistory, AlertList, ChannelList
 from hub.api.params import AsOf
 from hub.service import IngestResult
 from projections.alerts import (
@@ -58,7 +59,13 @@ def _accepted_body(result: IngestResult) -> dict[str, Any]:
     }
 
 
-@router.post("/channels/{channel}/messages", status_code=202, tags=["channels"])
+@router.post(
+    "/channels/{channel}/messages",
+    status_code=202,
+    tags=["channels"],
+    response_model=Accepted,
+    responses={202: {"model": Accepted, "description": "recorded durably"}},
+)
 async def post_message(channel: str, request: Request, hub: HubDep) -> JSONResponse:
     """Accept one native message; 202 only once its events are committed to the store."""
     body = await read_body(request, hub.settings.max_body_bytes)
@@ -77,13 +84,13 @@ async def post_message(channel: str, request: Request, hub: HubDep) -> JSONRespo
     return JSONResponse(_accepted_body(result), status_code=202)
 
 
-@router.get("/channels", tags=["channels"])
+@router.get("/channels", tags=["channels"], response_model=ChannelList)
 def list_channels(hub: HubDep) -> dict[str, Any]:
     items = [{"name": c.name, "media_types": list(c.media_types)} for c in hub.channels.values()]
     return {"items": items}
 
 
-@router.get("/alerts", tags=["alerts"])
+@router.get("/alerts", tags=["alerts"], response_model=AlertList)
 def list_alerts(
     hub: HubDep,
     lifecycle: Literal["active", "ended", "expired", "all"] = "active",
@@ -108,7 +115,7 @@ def list_alerts(
     return {"as_of": as_of, "items": [alert_document(s, now) for s in states]}
 
 
-@router.get("/alerts/{alert_id}", tags=["alerts"])
+@router.get("/alerts/{alert_id}", tags=["alerts"], response_model=Alert)
 def read_alert(alert_id: UUID, hub: HubDep, as_of: AsOf = None) -> dict[str, Any]:
     conn = hub.views.connect()
     state = get_alert(conn, alert_id) if as_of is None else alert_as_of(conn, alert_id, as_of)
@@ -117,7 +124,7 @@ def read_alert(alert_id: UUID, hub: HubDep, as_of: AsOf = None) -> dict[str, Any
     return alert_document(state, as_of or datetime.now(UTC))
 
 
-@router.get("/alerts/{alert_id}/events", tags=["alerts"])
+@router.get("/alerts/{alert_id}/events", tags=["alerts"], response_model=AlertHistory)
 def alert_events(alert_id: UUID, hub: HubDep) -> dict[str, Any]:
     events = [e for e in hub.store.events.get(alert_id) if isinstance(e, AlertIssued | AlertEvent)]
     if not events:

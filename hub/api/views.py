@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from domain.errors import NotFoundError
 from domain.state import AlertState, Lifecycle
 from hub.api.deps import HubDep
+from hub.api.models import ChannelView, Incident, IncidentList
 from hub.api.params import AsOf
 from hub.bootstrap import Hub
 from projections.alerts import AlertQuery, query_alerts
@@ -28,7 +29,7 @@ def _states(hub: Hub, lifecycle: LifecycleFilter, as_of: datetime | None) -> lis
     return query_alerts(hub.views.connect(), query, as_of or datetime.now(UTC), as_of)
 
 
-@router.get("/views/{channel}", tags=["views"])
+@router.get("/views/{channel}", tags=["views"], response_model=ChannelView)
 def channel_view(
     channel: str, hub: HubDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
 ) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def channel_view(
     return {"channel": channel, "as_of": as_of, "items": items}
 
 
-@router.get("/incidents", tags=["incidents"])
+@router.get("/incidents", tags=["incidents"], response_model=IncidentList)
 def list_incidents(
     hub: HubDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
 ) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def list_incidents(
     return {"as_of": as_of, "items": documents}
 
 
-@router.get("/incidents/{incident}", tags=["incidents"])
+@router.get("/incidents/{incident}", tags=["incidents"], response_model=Incident)
 def read_incident(incident: UUID, hub: HubDep, as_of: AsOf = None) -> dict[str, Any]:
     now = as_of or datetime.now(UTC)
     for states in group(_states(hub, "all", as_of)):
