@@ -20,6 +20,7 @@ from hub.api.routes import router
 from hub.api.stream import router as stream_router
 from hub.api.views import router as views_router
 from hub.bootstrap import Hub
+from hub.web import install_page
 
 log = structlog.get_logger("hub.api")
 
@@ -59,6 +60,7 @@ def create_app(hub: Hub) -> FastAPI:
         responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text"}},
     )
     install_docs(app, hub.channels)
+    install_page(app)
     app.middleware("http")(_request_context)
     return app
 
