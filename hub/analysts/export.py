@@ -6,6 +6,7 @@ the published contract of the stream, so an export says exactly what a Kafka con
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ from uuid import UUID
 
 import fastavro
 
+from hub.analysts.table import CSV_COLUMNS, table_rows
 from hub.analysts.window import ProgressFn, tracked
 from hub.streaming.avro import AvroCodec
 from projections.stream import StreamRecord
@@ -40,13 +42,16 @@ def export(
     out: BinaryIO,
     codec: AvroCodec,
     progress: ProgressFn | None = None,
+    *,
+    bom: bool = False,
 ) -> ExportReport:
     """Write the events of `records` to `out` as `fmt`, one at a time; never closes `out`.
 
     jsonl: one envelope record (`alerthub.v1.AlertEvent`) per line, times ISO 8601, the payload a
-    plain object (its branch is `event_type`). csv: one row per event, `CSV_COLUMNS`, the first
-    info block's fields. avro: an Object Container File (deflate) whose header holds the envelope
-    schema, so `fastavro.reader` alone reads it back.
+    plain object (its branch is `event_type`). csv: `CSV_COLUMNS`, one row per event and info
+    block (`hub.analysts.table`), UTF-8, with a byte-order mark first if `bom` (spreadsheet
+    programs then read it as UTF-8). avro: an Object Container File (deflate) whose header
+    holds the envelope schema, so `fastavro.reader` alone reads it back.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -59,6 +64,8 @@ def export(
             first = first or last
             yield codec.to_record(record.event)
 
+    if bom and fmt == "csv":
+        out.write(codecs.BOM_UTF8)
     _WRITERS[fmt](rows(), out, codec)
     return ExportReport(count, first, last)
 
@@ -84,40 +91,6 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-CSV_COLUMNS = (
-    "event_id", "alert_id", "version", "event_type", "recorded_at", "occurred_at", "channel",
-    "sender", "identifier", "sent", "status", "msg_type", "scope", "references", "incidents",
-    "thread", "outcome", "reason", "info_count", "language", "event", "urgency", "severity",
-    "certainty", "headline", "expires", "areas", "geocodes",
-)  # fmt: skip
-
-
-def flat(record: dict[str, Any]) -> dict[str, Any]:
-    """One CSV row: the envelope, the message head and the first info block, lists joined."""
-    body = document(record)
-    payload, message = body["payload"], body["payload"]["message"]
-    infos = message.get("info") or []
-    info = infos[0] if infos else {}
-    areas = info.get("areas") or []
-    return {
-        **{k: body[k] for k in ("event_id", "alert_id", "version", "event_type")},
-        **{k: body[k] for k in ("recorded_at", "occurred_at")},
-        "channel": payload["channel"],
-        **{k: message.get(k) for k in ("sender", "identifier", "sent", "status", "msg_type")},
-        "scope": message.get("scope"),
-        "references": " ".join(f"{r['sender']}|{r['identifier']}" for r in message["references"]),
-        "incidents": " ".join(message.get("incidents") or []),
-        **{k: payload.get(k) for k in ("thread", "outcome", "reason")},
-        "info_count": len(infos),
-        **{k: info.get(k) for k in ("language", "event", "urgency", "severity", "certainty")},
-        **{k: info.get(k) for k in ("headline", "expires")},
-        "areas": "; ".join(a["description"] for a in areas),
-        "geocodes": " ".join(
-            f"{g['name']}={g['value']}" for a in areas for g in a.get("geocodes") or []
-        ),
-    }
-
-
 def _write_jsonl(rows: Iterator[dict[str, Any]], out: BinaryIO, codec: AvroCodec) -> None:
     for row in rows:
         out.write(to_json(row).encode() + b"\n")
@@ -128,7 +101,8 @@ def _write_csv(rows: Iterator[dict[str, Any]], out: BinaryIO, codec: AvroCodec) 
     try:
         writer = csv.DictWriter(text, CSV_COLUMNS)
         writer.writeheader()
-        writer.writerows(flat(row) for row in rows)
+        for row in rows:
+            writer.writerows(table_rows(document(row)))
     finally:
         text.flush()
         text.detach()  # the caller owns `out`

@@ -133,6 +133,33 @@ def _fresh(record: StreamRecord, seen: dict[UUID, int], channel: str | None) -> 
     return channel is None or getattr(event, "channel", None) == channel
 
 
+def sent_between(
+    records: Iterable[StreamRecord], start: datetime | None, end: datetime | None
+) -> Iterator[StreamRecord]:
+    """The events whose message was *sent* (CAP `sent`, the partner's clock) in `[start, end)`.
+
+    The stream is ordered by recording, not sending (messages arrive late and out of order), so
+    this reads the whole stream it is given and filters; pair it with `window(stream)`.
+    """
+    _require_aware(start=start, end=end)
+    for record in records:
+        message = getattr(record.event, "message", None)
+        if not isinstance(message, dict) or "sent" not in message:
+            continue
+        sent = datetime.fromisoformat(str(message["sent"]))
+        if (start is None or sent >= start) and (end is None or sent < end):
+            yield record
+
+
+def window_size(stream: EventStream, start: datetime | None = None) -> int:
+    """How many events the stream holds from `start` on: the total for a progress bar.
+
+    An upper bound for a window that ends earlier (events after its end are counted too).
+    """
+    at = stream.checkpoint_before(start or EPOCH)
+    return sum(max(0, last - at.get(p, -1)) for p, last in stream.head().items())
+
+
 def _require_aware(**moments: datetime | None) -> None:
     for name, moment in moments.items():
         if moment is not None and moment.utcoffset() is None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import structlog
+from tqdm import tqdm
 
 from adapters.base import Channel
 from domain.errors import ChannelLoadError, ChannelNotFoundError
@@ -35,8 +36,10 @@ from hub.analysts import (
     export,
     reading_hub,
     replay,
+    sent_between,
     shadow,
     window,
+    window_size,
 )
 from hub.cli.common import settings_from
 from hub.streaming.avro import AvroCodec
@@ -47,7 +50,8 @@ EPILOG = (
     "Reads the event store under --data-dir, or the Kafka topic when ALERTHUB_KAFKA_BOOTSTRAP is"
     " set; writes nothing to either. TIME is ISO 8601 with a UTC offset, e.g."
     " 2025-06-02T14:00:00+02:00; the window is [--from, --to) by the time the hub recorded each"
-    " event. Progress and logs go to stderr."
+    " event (export --time sent: when its message was sent). A progress bar and logs go to"
+    " stderr."
 )
 
 
@@ -64,12 +68,17 @@ def aware_time(text: str) -> datetime:
     return moment
 
 
-def _progress(action: str) -> ProgressFn:
-    def report(progress: Progress) -> None:
-        at = progress.at.isoformat() if progress.at else None
-        log.info(f"{action}.progress", events=progress.done, up_to=at, done=progress.finished)
+@contextmanager
+def _progress(action: str, total: int | None) -> Iterator[ProgressFn]:
+    """A progress bar on stderr with the total to expect (logged too, for log collectors)."""
+    with tqdm(total=total, desc=action, unit="event", file=sys.stderr, leave=True) as bar:
 
-    return report
+        def report(progress: Progress) -> None:
+            bar.update(progress.done - bar.n)
+            at = progress.at.isoformat() if progress.at else None
+            log.debug(f"{action}.progress", events=progress.done, up_to=at, total=total)
+
+        yield report
 
 
 def _window_ok(args: argparse.Namespace) -> bool:
@@ -105,9 +114,14 @@ def export_command(args: argparse.Namespace) -> int:
             log.warning(
                 "export.unknown_channel", channel=args.channel, installed=list(hub.channels)
             )
-        records = window(hub.stream, args.start, args.end, channel=args.channel)
-        with _output(args.output) as out:
-            report = export(records, args.format, out, AvroCodec(), _progress("export"))
+        if args.time == "sent":
+            records = sent_between(window(hub.stream, channel=args.channel), args.start, args.end)
+            total = window_size(hub.stream)
+        else:
+            records = window(hub.stream, args.start, args.end, channel=args.channel)
+            total = window_size(hub.stream, args.start)
+        with _output(args.output) as out, _progress("export", total) as progress:
+            report = export(records, args.format, out, AvroCodec(), progress, bom=args.bom)
     first, last = (m.isoformat() if m else None for m in (report.first, report.last))
     log.info("export.done", events=report.count, first=first, last=last, output=args.output)
     return 0
@@ -120,7 +134,8 @@ def replay_command(args: argparse.Namespace) -> int:
     with reading_hub(settings_from(args), configure_logs=True) as hub:
         records = window(hub.stream, args.start, args.end)
         names = args.projection or ["alerts"]
-        report = replay(records, names, args.output, as_of=args.end, progress=_progress("replay"))
+        with _progress("replay", window_size(hub.stream, args.start)) as progress:
+            report = replay(records, names, args.output, as_of=args.end, progress=progress)
     summary = dataclasses.asdict(report) | {"path": str(report.path)}
     sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     return 0
@@ -133,7 +148,8 @@ def shadow_command(args: argparse.Namespace) -> int:
     with reading_hub(settings_from(args), configure_logs=True) as hub:
         channel = _channel(args.channel, hub.channels)
         records = window(hub.stream, args.start, args.end)
-        report = shadow(records, channel, hub.channels, progress=_progress("shadow"))
+        with _progress("shadow", window_size(hub.stream, args.start)) as progress:
+            report = shadow(records, channel, hub.channels, progress=progress)
     summary: dict[str, Any] = report.summary()
     summary["only_new_ids"] = [str(a) for a in report.only_new]
     summary["not_new_ids"] = [str(a) for a in report.not_new]
@@ -189,6 +205,16 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     cmd = _command(sub, common, "export", export_command, "export the events of a time window")
     cmd.add_argument("--channel", help="only events of messages that came in through CHANNEL")
     cmd.add_argument("--format", choices=FORMATS, default="jsonl", help="default jsonl")
+    cmd.add_argument(
+        "--time",
+        choices=("recorded", "sent"),
+        default="recorded",
+        help="what --from/--to bound: when the hub recorded each event (default), or when its"
+        " message was sent (CAP sent; reads the whole stream)",
+    )
+    cmd.add_argument(
+        "--bom", action="store_true", help="csv: start with a UTF-8 byte-order mark (spreadsheets)"
+    )
     cmd.add_argument("--output", required=True, metavar="FILE", help="FILE, or - for stdout")
     cmd = _command(sub, common, "replay", replay_command, "rebuild views into a new database")
     cmd.add_argument(

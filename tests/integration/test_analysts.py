@@ -144,7 +144,7 @@ def read_back(fmt: Format, data: bytes) -> list[dict[str, Any]]:
     if fmt == "csv":
         reader = csv.DictReader(io.StringIO(data.decode()))
         assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
-        return list(reader)
+        return [row for row in reader if row["info_index"] in ("", "0")]  # a row per language
     avro = fastavro.reader(io.BytesIO(data))
     assert json.loads(avro.metadata["avro.schema"])["name"] == "alerthub.v1.AlertEvent"
     assert avro.codec == "deflate"
