@@ -292,7 +292,7 @@ class KafkaBroker:
                 shutil.rmtree(self.work_dir / "data", ignore_errors=True)
 
     def _server_properties(self) -> dict[str, str]:
-        """server.properties for a test-sized combined node (see research/kafka-from-maven.md)."""
+        """server.properties for a test-sized node that is both broker and KRaft controller."""
         assert self._ports is not None
         bport, cport = self._ports[:2]
         return {

@@ -1,7 +1,7 @@
 """Canonical value objects, shaped after CAP 1.2 (OASIS, 2010) with snake_case names.
 
 One `AlertMessage` is one CAP `alert`: identity, handling, and one `Info` block per language.
-Validation follows the CAP 1.2 rules that a consumer relies on (see `docs/domain.md`):
+Validation follows the CAP 1.2 rules that a consumer relies on (the CAP 1.2 standard, section 3):
 aware date-times, closed polygons of at least four points, coordinates in range, radius in km,
 references as `sender,identifier,sent` triples. Everything is immutable so it can be shared and
 hashed safely.

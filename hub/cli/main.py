@@ -1,4 +1,6 @@
-"""The `alerthub` command: serve, ingest, channels (more subcommands join as the hub grows)."""
+"""The `alerthub` command: run the hub (serve, project), feed it (ingest), inspect it (channels,
+projections, schema check) and read its history (export, replay, shadow). `alerthub CMD --help`
+describes each; every command reads the same `ALERTHUB_*` settings (README, Settings)."""
 
 from __future__ import annotations
 
@@ -82,16 +84,28 @@ def _ingest_file(hub: Hub, channel: str, path: Path, media_type: str | None) -> 
     return 0
 
 
+HEARTBEAT = "projector.heartbeat"
+HEARTBEAT_SECONDS = 5.0
+
+
 def project(args: argparse.Namespace) -> int:
-    """Run only the projections, until SIGTERM or Ctrl-C (a process of its own in Kafka mode)."""
+    """Run only the projections, until SIGTERM or Ctrl-C (a process of its own in Kafka mode).
+
+    While the projections run without error, `DATA_DIR/projector.heartbeat` is touched every
+    few seconds; a stale or missing file means a stuck or failing projector (docker-compose's
+    health check reads it).
+    """
     only_projector = {"run_relay": False, "kafka_ingress": False, "run_projector": True}
     hub = bootstrap(settings_from(args).model_copy(update=only_projector))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     hub.start()
     log.info("projecting", projections=[p.name for p in hub.follower.projections])
+    heartbeat = hub.settings.data_dir / HEARTBEAT
     try:
-        stop.wait()
+        while not stop.wait(HEARTBEAT_SECONDS):
+            if hub.follower.running and hub.follower.last_error is None:
+                heartbeat.touch()  # a container health check reads its age
     except KeyboardInterrupt:
         pass
     finally:

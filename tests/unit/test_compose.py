@@ -39,9 +39,29 @@ def test_every_hub_variable_is_a_real_setting(compose: dict[str, Any], service: 
     Settings.model_validate({k.removeprefix("ALERTHUB_").lower(): v for k, v in env.items()})
 
 
+def test_kafka_keeps_its_data_on_its_volume_and_partners_can_reach_it(
+    compose: dict[str, Any],
+) -> None:
+    kafka = compose["services"]["kafka"]
+    volume = kafka["volumes"][0].split(":", 1)[1]
+    assert kafka["environment"]["KAFKA_LOG_DIRS"] == volume
+    external = kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"].split(",")[1]
+    assert external.startswith("EXTERNAL://")
+    port = external.rsplit(":", 1)[1]
+    assert f"{port}:{port}" in kafka["ports"]
+
+
+def test_the_projector_health_check_reads_its_heartbeat(compose: dict[str, Any]) -> None:
+    from hub.cli.main import HEARTBEAT
+
+    check = " ".join(compose["services"]["projector"]["healthcheck"]["test"])
+    assert f"/data/{HEARTBEAT}" in check
+    assert "sys.exit" in check, "a stale heartbeat fails the check"
+
+
 def test_hub_talks_to_the_compose_kafka(compose: dict[str, Any]) -> None:
     kafka_env = compose["services"]["kafka"]["environment"]
-    advertised = kafka_env["KAFKA_ADVERTISED_LISTENERS"].split("//", 1)[1]
+    advertised = kafka_env["KAFKA_ADVERTISED_LISTENERS"].split(",")[0].split("//", 1)[1]
     for service in ("hub", "projector"):
         assert compose["services"][service]["environment"]["ALERTHUB_KAFKA_BOOTSTRAP"] == advertised
         assert compose["services"][service]["depends_on"]["kafka"]["condition"] == "service_healthy"
