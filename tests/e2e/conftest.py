@@ -50,7 +50,8 @@ class Server:
             self.stop()
             raise
 
-    def _wait_ready(self, timeout: float = 30) -> None:
+    def _wait_ready(self, timeout: float = 120) -> None:
+        """Bounded, generously: on a loaded 2-core machine a cold start can take a minute."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
