@@ -21,7 +21,6 @@ import base64
 import logging
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from devtools.kafka_libs import (
     find_java,
 )
 from devtools.kafka_libs import tail as _tail
+from devtools.ports import free_ports
 
 __all__ = [
     "DEFAULT_JVM_OPTIONS",
@@ -99,18 +99,6 @@ rootLogger.appenderRef.stderr.ref = STDERR
 
 class _BindError(KafkaBrokerError):
     """A listener port was taken between picking it and the broker binding it (retryable)."""
-
-
-def _free_ports(count: int = 2) -> list[int]:
-    """Distinct free loopback ports (all held open together, so they cannot collide)."""
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 def _cluster_id() -> str:
@@ -277,7 +265,7 @@ class KafkaBroker:
         """Create and format a new work dir and start; retry once with new ports on a bind race."""
         self._work = Path(tempfile.mkdtemp(prefix="alerthub-kafka-", dir=self._work_root))
         for attempt in (1, 2):
-            self._ports = tuple(_free_ports(3 if self._scram_users else 2))
+            self._ports = tuple(free_ports(3 if self._scram_users else 2))
             bport, cport = self._ports[:2]
             self._write_configs()
             self._format(libs)
