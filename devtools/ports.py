@@ -1,4 +1,4 @@
-"""Free loopback ports for the servers the tests start (never fixed ports: tests run in parallel)."""
+"""Free loopback ports for the servers tests start (never fixed ports: tests run in parallel)."""
 
 from __future__ import annotations
 

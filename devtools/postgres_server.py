@@ -109,8 +109,9 @@ class _BindError(PostgresServerError):
 class PostgresServer:
     """A PostgreSQL server in a temp dir on a free loopback port, password-protected.
 
-    ``start()`` on a fresh instance runs ``initdb``; after ``stop(keep_work_dir=True)``, ``start()`` resumes on the same port and data. Only a cleaning ``stop()`` (the
-    default, also on context exit) deletes the work dir.
+    ``start()`` on a fresh instance runs ``initdb``; after ``stop(keep_work_dir=True)``,
+    ``start()`` resumes on the same port and data. Only a cleaning ``stop()`` (the default,
+    also on context exit) deletes the work dir.
     """
 
     def __init__(
@@ -225,7 +226,7 @@ class PostgresServer:
             user = pwd.getpwnam(_SERVICE_USER)
         except KeyError as exc:
             raise PostgresServerError(
-                f"running as root needs the '{_SERVICE_USER}' system user (Debian's package makes it)"
+                f"as root, PostgreSQL runs as the '{_SERVICE_USER}' system user, which is missing"
             ) from exc
         return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
@@ -264,7 +265,8 @@ class PostgresServer:
             self._launch()
 
     def _launch(self) -> None:
-        assert self._bin is not None and self._work is not None
+        assert self._bin is not None
+        assert self._work is not None
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         options = [f"--{k.replace('_', '-')}={v}" for k, v in self._settings.items()]
         command = [
@@ -347,7 +349,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
         with PostgresServer() as server:
-            _log.info("ALERTHUB_DATABASE_URL=%s (log %s); Ctrl-C to stop", server.url(), server.log_path)
+            _log.info("ALERTHUB_DATABASE_URL=%s (log %s)", server.url(), server.log_path)
+            _log.info("Ctrl-C to stop")
             while not stop_requested.wait(1.0):
                 if not server.is_running:
                     _log.error("PostgreSQL exited unexpectedly; log tail:\n%s", server.tail_log())

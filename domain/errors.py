@@ -13,7 +13,7 @@
     │   ├── AlertNotFoundError
     │   └── ChannelNotFoundError
     ├── ContentionError              concurrent writers kept winning; safe to retry later
-    ├── UnavailableError             storage cannot take writes now (disk full, read-only, locked)
+    ├── UnavailableError             storage cannot take writes now (disk full, database gone...)
     ├── ChannelLoadError             a channel plugin could not be loaded (names the plugin)
     └── ConfigurationError           settings that cannot work together
 
@@ -108,8 +108,8 @@ class ContentionError(AlertHubError):
 class UnavailableError(AlertHubError):
     """Something underneath (disk, database) cannot take writes now; nothing was written.
 
-    `reason` is a short machine-readable cause (`disk-full`, `read-only`, `locked`, `corrupt`)
-    and `retry_after` the seconds a client should wait before trying again.
+    `reason` is a short machine-readable cause (`disk-full`, `read-only`, `locked`, `corrupt`,
+    `database-unreachable`) and `retry_after` the seconds a client should wait before trying again.
     """
 
     def __init__(self, message: str, *, reason: str, retry_after: int = 5) -> None:

@@ -1,9 +1,10 @@
 """The one composition root: settings in, a wired hub out. Nothing is built at import time.
 
 Production (`alerthub serve`), the CLI and the tests all call `bootstrap` with their own settings,
-so they run the same wiring. Without Kafka the store's notification log is the stream; with a
-Kafka bootstrap the relay publishes every event, projections read the topic, and partners may
-publish on ingress topics.
+so they run the same wiring. Store and views are SQLite files, or PostgreSQL with a database URL
+(then several processes can serve one hub). Without Kafka the store's notification log is the
+stream; with a Kafka bootstrap the relay publishes every event, projections read the topic, and
+partners may publish on ingress topics.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from hub.metrics import Metrics
 from hub.polling import feed_workers
 from hub.service import IngestService
 from hub.settings import Settings
-from hub.storage.store import EventStore, open_sqlite_store
+from hub.storage.postgres_views import open_views
+from hub.storage.store import EventStore, open_store
 from hub.streaming.avro import AvroCodec
 from hub.streaming.embedded import PARTITION, EmbeddedStream
 from hub.streaming.follower import Follower
@@ -77,8 +79,12 @@ def bootstrap(
     if configure_logs:
         configure_logging(settings)
     found = discover_channels() if channels is None else channels
-    store = open_sqlite_store(settings.events_db)
-    views = ViewDatabase(settings.views_db)
+    store = open_store(settings)
+    try:
+        views = open_views(settings)
+    except BaseException:
+        store.close()
+        raise
     service = IngestService(
         store,
         found,

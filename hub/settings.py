@@ -1,6 +1,7 @@
 """Typed settings, read from `ALERTHUB_*` environment variables (and an optional env file).
 
-Defaults serve the embedded mode: one SQLite file under `./var`, no Kafka, no database server.
+Defaults serve the embedded mode: SQLite files under `./var`, no Kafka, no database server.
+`ALERTHUB_DATABASE_URL` moves the event store and the views to PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALERTHUB_", frozen=True, extra="ignore")
 
     data_dir: Path = Field(default=Path("var"), description="Where the SQLite files live")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/db for the store and the views;"
+        " unset means SQLite files in data_dir",
+    )
     host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
     port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP API")
     max_body_bytes: int = Field(

@@ -7,7 +7,6 @@ not stored: `expires_at` is, and "expired" is decided against the clock at query
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from uuid import UUID
 
 from domain.alert import AlertEvent, AlertIssued, evolve
 from domain.state import AlertState, Lifecycle
+from projections.database import Connection
 from projections.stream import Event
 
 
@@ -54,16 +54,16 @@ class AlertsProjection:
         self.prefix = prefix
         self.name = f"{prefix}alerts"
 
-    def create_tables(self, conn: sqlite3.Connection) -> None:
+    def create_tables(self, conn: Connection) -> None:
         for statement in _SCHEMA:
             conn.execute(statement.format(p=self.prefix))
 
-    def apply(self, conn: sqlite3.Connection, event: Event) -> None:
+    def apply(self, conn: Connection, event: Event) -> None:
         state = fold_into(conn, f"{self.prefix}alerts", event)
         if state is not None:
             self._write(conn, state)
 
-    def _write(self, conn: sqlite3.Connection, state: AlertState) -> None:
+    def _write(self, conn: Connection, state: AlertState) -> None:
         p, alert_id = self.prefix, str(state.alert_id)
         document = state.model_dump_json()
         conn.execute(
@@ -71,7 +71,10 @@ class AlertsProjection:
             (alert_id, state.version, utc_text(state.updated_at), document),
         )
         conn.execute(
-            f"INSERT OR REPLACE INTO {p}alerts VALUES (?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {p}alerts VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (alert_id) DO UPDATE"
+            " SET version=excluded.version, status=excluded.status, ended=excluded.ended,"
+            " expires_at=excluded.expires_at, sent=excluded.sent, thread=excluded.thread,"
+            " origin_channel=excluded.origin_channel, state=excluded.state",
             (
                 alert_id,
                 state.version,
@@ -95,7 +98,7 @@ class AlertsProjection:
         )
 
 
-def fold_into(conn: sqlite3.Connection, table: str, event: Event) -> AlertState | None:
+def fold_into(conn: Connection, table: str, event: Event) -> AlertState | None:
     """The alert's next state from the one kept in `table` (alert_id, version, state).
 
     None when the event is no alert event or is already applied (at or below the kept version):
@@ -129,7 +132,7 @@ LIFECYCLE_SQL = {
 }
 
 
-def find_alerts(conn: sqlite3.Connection, query: AlertQuery, now: datetime) -> list[AlertState]:
+def find_alerts(conn: Connection, query: AlertQuery, now: datetime) -> list[AlertState]:
     where, params = ["1=1"], {"now": utc_text(now), "limit": query.limit, "offset": query.offset}
     if query.lifecycle is not None:
         where.append(LIFECYCLE_SQL[query.lifecycle])
@@ -149,7 +152,7 @@ def find_alerts(conn: sqlite3.Connection, query: AlertQuery, now: datetime) -> l
     return [AlertState.model_validate_json(row[0]) for row in conn.execute(sql, params)]
 
 
-def alerts_as_of(conn: sqlite3.Connection, moment: datetime) -> list[AlertState]:
+def alerts_as_of(conn: Connection, moment: datetime) -> list[AlertState]:
     """Every alert as recorded at `moment`: its latest version recorded at or before then."""
     rows = conn.execute(
         "SELECT v.state FROM alert_versions v JOIN (SELECT alert_id, MAX(version) AS version"
@@ -160,7 +163,7 @@ def alerts_as_of(conn: sqlite3.Connection, moment: datetime) -> list[AlertState]
     return [AlertState.model_validate_json(row[0]) for row in rows]
 
 
-def alert_as_of(conn: sqlite3.Connection, alert_id: UUID, moment: datetime) -> AlertState | None:
+def alert_as_of(conn: Connection, alert_id: UUID, moment: datetime) -> AlertState | None:
     row = conn.execute(
         "SELECT state FROM alert_versions WHERE alert_id=? AND recorded_at <= ?"
         " ORDER BY version DESC LIMIT 1",
@@ -181,7 +184,7 @@ def matches(state: AlertState, query: AlertQuery, now: datetime) -> bool:
 
 
 def query_alerts(
-    conn: sqlite3.Connection, query: AlertQuery, now: datetime, as_of: datetime | None = None
+    conn: Connection, query: AlertQuery, now: datetime, as_of: datetime | None = None
 ) -> list[AlertState]:
     """Alerts now (indexed SQL) or as recorded at `as_of` (lifecycle and expiry judged then)."""
     if as_of is None:
@@ -192,7 +195,7 @@ def query_alerts(
     return found[query.offset : query.offset + query.limit]
 
 
-def last_change(conn: sqlite3.Connection, now: datetime) -> datetime | None:
+def last_change(conn: Connection, now: datetime) -> datetime | None:
     """When any alert last changed: its latest recorded version, or its expiry if that is later.
 
     Expiry writes no event, yet takes an alert out of every active list; both are indexed, so
@@ -206,7 +209,7 @@ def last_change(conn: sqlite3.Connection, now: datetime) -> datetime | None:
     return max(moments, default=None)
 
 
-def open_threads(conn: sqlite3.Connection, channel: str) -> list[AlertState]:
+def open_threads(conn: Connection, channel: str) -> list[AlertState]:
     """Alerts a channel opened under its own thread ids that have not ended."""
     rows = conn.execute(
         "SELECT state FROM alerts WHERE origin_channel=? AND ended=0 AND thread IS NOT NULL",
@@ -215,7 +218,7 @@ def open_threads(conn: sqlite3.Connection, channel: str) -> list[AlertState]:
     return [AlertState.model_validate_json(row[0]) for row in rows]
 
 
-def get_alert(conn: sqlite3.Connection, alert_id: UUID) -> AlertState | None:
+def get_alert(conn: Connection, alert_id: UUID) -> AlertState | None:
     row = conn.execute("SELECT state FROM alerts WHERE alert_id=?", (str(alert_id),)).fetchone()
     return None if row is None else AlertState.model_validate_json(row[0])
 

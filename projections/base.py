@@ -12,21 +12,20 @@ in (`projections.rebuild`).
 
 from __future__ import annotations
 
-import sqlite3
 import traceback
 from collections.abc import Sequence
 from typing import Protocol
 
 import structlog
 
-from projections.database import ViewDatabase
+from projections.database import Connection, ViewDatabase
 from projections.stream import Event, StreamRecord
 
 log = structlog.get_logger(__name__)
 
 DEADLETTER_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_deadletters (projection TEXT NOT NULL,"
-    " partition INTEGER NOT NULL, position INTEGER NOT NULL, event_type TEXT NOT NULL,"
+    " partition BIGINT NOT NULL, position BIGINT NOT NULL, event_type TEXT NOT NULL,"
     " alert_id TEXT NOT NULL, version INTEGER NOT NULL, error TEXT NOT NULL,"
     " PRIMARY KEY (projection, partition, position))"
 )
@@ -37,11 +36,11 @@ class Projection(Protocol):
     prefix: str
     tables: tuple[str, ...]  # unprefixed names of the tables it owns
 
-    def create_tables(self, conn: sqlite3.Connection) -> None:
+    def create_tables(self, conn: Connection) -> None:
         """Create the view's tables and indexes if they do not exist (idempotent)."""
         ...
 
-    def apply(self, conn: sqlite3.Connection, event: Event) -> None:
+    def apply(self, conn: Connection, event: Event) -> None:
         """Fold one event into the view's rows, inside the caller's transaction."""
         ...
 
@@ -59,7 +58,7 @@ def apply_page(db: ViewDatabase, projection: Projection, page: Sequence[StreamRe
 
 
 def apply_records(
-    conn: sqlite3.Connection, db: ViewDatabase, projection: Projection, page: Sequence[StreamRecord]
+    conn: Connection, db: ViewDatabase, projection: Projection, page: Sequence[StreamRecord]
 ) -> int:
     """`apply_page` inside the caller's transaction (a rebuild's final catch-up needs that)."""
     checkpoint = db.checkpoint(projection.name, conn)
@@ -73,7 +72,7 @@ def apply_records(
     return len(fresh)
 
 
-def _apply_one(conn: sqlite3.Connection, projection: Projection, record: StreamRecord) -> None:
+def _apply_one(conn: Connection, projection: Projection, record: StreamRecord) -> None:
     conn.execute("SAVEPOINT event")
     try:
         projection.apply(conn, record.event)
@@ -84,12 +83,15 @@ def _apply_one(conn: sqlite3.Connection, projection: Projection, record: StreamR
 
 
 def _set_aside(
-    conn: sqlite3.Connection, projection: Projection, record: StreamRecord, exc: Exception
+    conn: Connection, projection: Projection, record: StreamRecord, exc: Exception
 ) -> None:
     event = record.event
     error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
     conn.execute(
-        "INSERT OR REPLACE INTO projection_deadletters VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO projection_deadletters VALUES (?,?,?,?,?,?,?)"
+        " ON CONFLICT (projection, partition, position) DO UPDATE SET"
+        " event_type=excluded.event_type, alert_id=excluded.alert_id,"
+        " version=excluded.version, error=excluded.error",
         (
             projection.name,
             record.partition,

@@ -9,7 +9,6 @@ appears after `alerthub projections rebuild views`.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from adapters.base import Channel
 from domain.state import AlertState, Lifecycle
 from projections.alerts import LIFECYCLE_SQL, fold_into, utc_text
+from projections.database import Connection
 from projections.stream import Event
 
 _SCHEMA = (
@@ -36,24 +36,23 @@ class ChannelViewsProjection:
         self.channels, self.prefix = channels, prefix
         self.name = f"{prefix}views"
 
-    def create_tables(self, conn: sqlite3.Connection) -> None:
+    def create_tables(self, conn: Connection) -> None:
         for statement in _SCHEMA:
             conn.execute(statement.format(p=self.prefix))
 
-    def apply(self, conn: sqlite3.Connection, event: Event) -> None:
+    def apply(self, conn: Connection, event: Event) -> None:
         state = fold_into(conn, f"{self.prefix}view_states", event)
         if state is None:
             return
         conn.execute(
-            f"INSERT OR REPLACE INTO {self.prefix}view_states VALUES (?,?,?)",
+            f"INSERT INTO {self.prefix}view_states VALUES (?,?,?) ON CONFLICT (alert_id)"
+            " DO UPDATE SET version=excluded.version, state=excluded.state",
             (str(state.alert_id), state.version, state.model_dump_json()),
         )
         for name, channel in self.channels.items():
             self._render(conn, name, channel, state)
 
-    def _render(
-        self, conn: sqlite3.Connection, name: str, channel: Channel, state: AlertState
-    ) -> None:
+    def _render(self, conn: Connection, name: str, channel: Channel, state: AlertState) -> None:
         p, alert_id = self.prefix, str(state.alert_id)
         if not (state.is_public and channel.selects(state)):
             conn.execute(
@@ -62,7 +61,10 @@ class ChannelViewsProjection:
             return
         rendering = channel.render(state)
         conn.execute(
-            f"INSERT OR REPLACE INTO {p}channel_views VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {p}channel_views VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (channel, alert_id) DO UPDATE SET version=excluded.version,"
+            " ended=excluded.ended, expires_at=excluded.expires_at, sent=excluded.sent,"
+            " native=excluded.native, lost=excluded.lost",
             (
                 name,
                 alert_id,
@@ -77,7 +79,7 @@ class ChannelViewsProjection:
 
 
 def view_items(
-    conn: sqlite3.Connection, channel: str, lifecycle: Lifecycle | None, now: datetime
+    conn: Connection, channel: str, lifecycle: Lifecycle | None, now: datetime
 ) -> list[dict[str, Any]]:
     """A channel's materialized view, newest first; lifecycle judged against `now`."""
     where = "channel = :channel" + (f" AND {LIFECYCLE_SQL[lifecycle]}" if lifecycle else "")

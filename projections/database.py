@@ -1,7 +1,10 @@
-"""A SQLite file for views: rows and each projection's position change in one transaction.
+"""The views' database: rows and each projection's position change in one transaction.
 
-One writer (the projector) and many readers (API threads) share the file in WAL mode; each
-thread keeps its own connection, as sqlite3 requires.
+Embedded, the views live in a SQLite file: one writer (the projector) and many readers (API
+threads) share it in WAL mode, each thread with its own connection, as sqlite3 requires. With a
+database URL they live in PostgreSQL (`projections.postgres`), where several projector and API
+processes share them. Projections write one portable SQL (`?` and `:name` parameters, upserts
+with `ON CONFLICT`), so the same code runs on both.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 from domain.errors import AlertHubError
 
@@ -19,8 +23,42 @@ class PositionConflictError(AlertHubError):
     """A projection tried to move its position backwards: a second writer, or a replayed page."""
 
 
+class Cursor(Protocol):
+    """What projections use of a DB-API cursor (sqlite3's and the PostgreSQL adapter's)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """A connection as projections see it; rows answer both `row[0]` and `row["name"]`."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+
+
+POSITIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS positions (name TEXT NOT NULL,"
+    " partition BIGINT NOT NULL, position BIGINT NOT NULL,"
+    " PRIMARY KEY (name, partition))"
+)
+
+
 class ViewDatabase:
-    """The views' SQLite file, with a `positions` table shared by every projection."""
+    """The views' SQLite file, with a `positions` table shared by every projection.
+
+    Subclasses change where connections come from (`connect`, `close`) and the two statements
+    that differ between engines; everything else is shared.
+    """
+
+    begin = "BEGIN IMMEDIATE"  # take the write lock at once: no upgrade deadlock between writers
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -28,14 +66,13 @@ class ViewDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        with self.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS positions (name TEXT NOT NULL,"
-                " partition INTEGER NOT NULL, position INTEGER NOT NULL,"
-                " PRIMARY KEY (name, partition))"
-            )
+        self.create_positions()
 
-    def connect(self) -> sqlite3.Connection:
+    def create_positions(self) -> None:
+        with self.transaction() as conn:
+            conn.execute(POSITIONS_TABLE)
+
+    def connect(self) -> Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -49,18 +86,38 @@ class ViewDatabase:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+    def transaction(self) -> Iterator[Connection]:
+        """BEGIN ... COMMIT, rolled back on any exception."""
         conn = self.connect()
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(self.begin)
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._rollback(conn)
             raise
         conn.execute("COMMIT")
 
-    def checkpoint(self, name: str, conn: sqlite3.Connection | None = None) -> dict[int, int]:
+    @staticmethod
+    def _rollback(conn: Connection) -> None:
+        conn.execute("ROLLBACK")
+
+    def index_names(self, conn: Connection, prefix: str) -> list[str]:
+        """Names of the indexes whose name starts with `prefix` (a rebuild's copy)."""
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='index' AND substr(name, 1, ?) = ?",
+            (len(prefix), prefix),
+        )
+        return [row[0] for row in rows if not row[0].startswith("sqlite_autoindex")]
+
+    def adopt_indexes(self, conn: Connection, prefix: str) -> None:
+        """After a rebuild's copy took the live tables' names: drop its indexes' old names.
+
+        SQLite cannot rename an index; the caller re-creates them under the live names.
+        """
+        for index in self.index_names(conn, prefix):
+            conn.execute(f"DROP INDEX {index}")
+
+    def checkpoint(self, name: str, conn: Connection | None = None) -> dict[int, int]:
         """partition -> last position applied, for one projection (or the relay)."""
         rows = (conn or self.connect()).execute(
             "SELECT partition, position FROM positions WHERE name=?", (name,)
@@ -68,7 +125,7 @@ class ViewDatabase:
         return {int(p): int(pos) for p, pos in rows}
 
     @staticmethod
-    def advance(conn: sqlite3.Connection, name: str, partition: int, position: int) -> None:
+    def advance(conn: Connection, name: str, partition: int, position: int) -> None:
         """Move a position forward inside the caller's transaction, never back."""
         cursor = conn.execute(
             "INSERT INTO positions VALUES (?, ?, ?) ON CONFLICT(name, partition) DO UPDATE "

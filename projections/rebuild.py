@@ -1,20 +1,19 @@
 """Rebuild a view without downtime: build a fresh copy beside the live one, then switch.
 
 The copy (tables prefixed `rebuild__`) is filled from the start of the stream while the live view
-keeps serving and following. The switch is one SQLite transaction: it applies what arrived
+keeps serving and following. The switch is one transaction: it applies what arrived
 meanwhile, drops the live tables, renames the copy into place and moves the checkpoint over, so
 readers see either the old view or the new one, never a half-built one.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from projections.base import Projection, apply_page, apply_records, install
-from projections.database import ViewDatabase
+from projections.database import Connection, ViewDatabase
 from projections.stream import EventStream, lag
 
 REBUILD_PREFIX = "rebuild__"
@@ -51,11 +50,11 @@ def rebuild(
     with db.transaction() as conn:
         while page := stream.read(db.checkpoint(fresh.name, conn), page_size):
             applied += apply_records(conn, db, fresh, page)
-        _switch(conn, live, fresh)
+        _switch(conn, db, live, fresh)
     return RebuildReport(live.name, applied, time.monotonic() - started, db.checkpoint(live.name))
 
 
-def _drop_copy(conn: sqlite3.Connection, fresh: Projection) -> None:
+def _drop_copy(conn: Connection, fresh: Projection) -> None:
     """Remove what an interrupted rebuild left behind."""
     for table in fresh.tables:
         conn.execute(f"DROP TABLE IF EXISTS {fresh.prefix}{table}")
@@ -63,17 +62,12 @@ def _drop_copy(conn: sqlite3.Connection, fresh: Projection) -> None:
     conn.execute("DELETE FROM projection_deadletters WHERE projection=?", (fresh.name,))
 
 
-def _switch(conn: sqlite3.Connection, live: Projection, fresh: Projection) -> None:
+def _switch(conn: Connection, db: ViewDatabase, live: Projection, fresh: Projection) -> None:
     for table in live.tables:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute(f"ALTER TABLE {fresh.prefix}{table} RENAME TO {table}")
-    stale = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='index' AND name LIKE ?",
-        (f"{fresh.prefix}%",),
-    ).fetchall()
-    for (index,) in stale:
-        conn.execute(f"DROP INDEX {index}")
-    live.create_tables(conn)  # the live-named indexes again
+    db.adopt_indexes(conn, fresh.prefix)
+    live.create_tables(conn)  # the live-named indexes, where the engine could not rename them
     for table, column in (("positions", "name"), ("projection_deadletters", "projection")):
         conn.execute(f"DELETE FROM {table} WHERE {column}=?", (live.name,))
         conn.execute(f"UPDATE {table} SET {column}=? WHERE {column}=?", (live.name, fresh.name))

@@ -1,7 +1,12 @@
-"""Shared fixtures: a hub on real SQLite files in a temporary folder, built by the bootstrap."""
+"""Shared fixtures: hubs built by the bootstrap on real SQLite files or a real PostgreSQL server.
+
+`make_hub` builds on SQLite files by default; a module that overrides `hub_backend` with the
+parametrized `both_backends` runs its tests on both (the contract suites of store and views).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -13,6 +18,7 @@ import pytest
 import structlog
 
 from devtools.kafka_broker import KafkaBroker
+from devtools.postgres_server import PostgresServer, find_bin_dir
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import load_settings
 
@@ -34,12 +40,28 @@ def _restore_logging() -> Iterator[None]:
 
 
 @pytest.fixture
-def make_hub(tmp_path: Path) -> Iterator[HubFactory]:
+def hub_backend() -> dict[str, Any]:
+    """Settings that choose where `make_hub` keeps store and views: SQLite files by default."""
+    return {}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def both_backends(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """SQLite files, then a fresh PostgreSQL database: override `hub_backend` with this."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("database_url")}
+
+
+@pytest.fixture
+def make_hub(tmp_path: Path, hub_backend: dict[str, Any]) -> Iterator[HubFactory]:
     """Build hubs on `tmp_path` (the same folder each call, so a second hub is a restart)."""
     hubs: list[Hub] = []
 
     def build(**overrides: Any) -> Hub:
-        settings = load_settings(data_dir=tmp_path / "data", log_format="console", **overrides)
+        settings = load_settings(
+            data_dir=tmp_path / "data", log_format="console", **{**hub_backend, **overrides}
+        )
         hub = bootstrap(settings, configure_logs=False)
         hubs.append(hub)
         return hub
@@ -77,6 +99,42 @@ def kafka(kafka_broker: KafkaBroker) -> KafkaBroker:
     if not kafka_broker.is_running:
         kafka_broker.start()
     return kafka_broker
+
+
+def postgres_skip_reason() -> str | None:
+    """Why PostgreSQL cannot run here, if skipping is allowed at all (never with CI=true)."""
+    if os.environ.get("CI") == "true" or find_bin_dir() is not None or os.geteuid() == 0:
+        return None  # as root, a missing server is installed from Debian's package
+    return "no PostgreSQL server under /usr/lib/postgresql (apt-get install postgresql)"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run (Debian's package, its own temp data dir).
+
+    With CI=true a server that cannot start fails every test that needs it; it never skips.
+    Outage tests may stop it; they must `start()` it again before they finish.
+    """
+    reason = postgres_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres(postgres_server: PostgresServer) -> PostgresServer:
+    """The session server, guaranteed running at the start of each test."""
+    if not postgres_server.is_running:
+        postgres_server.start()
+    return postgres_server
+
+
+@pytest.fixture
+def database_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database for this test on the session server."""
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    return postgres.create_database(f"test_{digest}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,4 +1,8 @@
-"""The event store: eventsourcing's `Application` on a SQLite file (WAL); the source of truth."""
+"""The event store: eventsourcing's `Application`, the source of truth.
+
+Embedded it lives in a SQLite file (WAL); with a database URL it uses eventsourcing's PostgreSQL
+persistence, so several processes write one store (notification ids still commit in order).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import PersistenceError
 
 from domain.alert import ALERT_EVENTS
+from domain.errors import UnavailableError
+from hub.settings import Settings
+from hub.storage.database_url import DatabaseUrl
 
 
 class EventStore(Application[UUID]):
@@ -36,3 +44,36 @@ def open_sqlite_store(path: Path) -> EventStore:
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     )
+
+
+def open_postgres_store(url: DatabaseUrl) -> EventStore:
+    """An event store in a PostgreSQL database (tables created on first use).
+
+    Connections are checked before use, so a database that restarted is reconnected to; an
+    unreachable one fails within seconds, naming the URL (never its password).
+    """
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.dbname,
+        "POSTGRES_HOST": url.host,
+        "POSTGRES_PORT": str(url.port),
+        "POSTGRES_USER": url.user,
+        "POSTGRES_PASSWORD": url.password,
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "8",
+    }
+    try:
+        return EventStore(env=env)
+    except PersistenceError as exc:
+        raise UnavailableError(
+            f"cannot open the event store at {url}: {exc}", reason="database-unreachable"
+        ) from exc
+
+
+def open_store(settings: Settings) -> EventStore:
+    """The store `settings` ask for: PostgreSQL with a database URL, else the SQLite file."""
+    if settings.database_url is None:
+        return open_sqlite_store(settings.events_db)
+    return open_postgres_store(DatabaseUrl.parse(settings.database_url))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
+from typing import Any
+
+import pytest
 
 from hub.bootstrap import live_projections
+from hub.storage.postgres_views import PostgresViewDatabase
 from hub.streaming.embedded import EmbeddedStream
 from projections.alerts import AlertsProjection
 from projections.base import apply_page, deadletters, install
+from projections.database import Connection, ViewDatabase
 from projections.rebuild import rebuild
 from tests.conftest import EXAMPLES, HubFactory
 
@@ -22,7 +26,13 @@ TABLES = (
 )
 
 
-def snapshot(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+@pytest.fixture
+def hub_backend(both_backends: dict[str, Any]) -> dict[str, Any]:
+    """Rebuilds are part of the views' contract: SQLite and PostgreSQL alike."""
+    return both_backends
+
+
+def snapshot(conn: Connection) -> dict[str, list[tuple[object, ...]]]:
     return {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}")) for t in TABLES}
 
 
@@ -54,8 +64,17 @@ def test_rebuilt_view_is_identical_to_the_live_one(make_hub: HubFactory) -> None
     assert snapshot(hub.views.connect()) == before
     assert hub.views.checkpoint("alerts") == EmbeddedStream(hub.store).head()
     assert hub.views.checkpoint("views") == EmbeddedStream(hub.store).head()
-    names = {r[0] for r in hub.views.connect().execute("SELECT name FROM sqlite_master")}
-    assert not any(n.startswith("rebuild__") for n in names)
+    assert not table_names(hub.views, "rebuild__")
+    assert not hub.views.index_names(hub.views.connect(), "rebuild__")
+
+
+def table_names(db: ViewDatabase, prefix: str) -> list[str]:
+    sql = (
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        if isinstance(db, PostgresViewDatabase)
+        else "SELECT name FROM sqlite_master WHERE type='table'"
+    )
+    return [r[0] for r in db.connect().execute(sql) if r[0].startswith(prefix)]
 
 
 def test_reads_keep_working_during_a_rebuild(make_hub: HubFactory) -> None:
@@ -68,10 +87,9 @@ def test_reads_keep_working_during_a_rebuild(make_hub: HubFactory) -> None:
     stop = threading.Event()
 
     def reader() -> None:
-        conn = sqlite3.connect(hub.settings.views_db, timeout=30)
+        conn = hub.views.connect()  # this thread's own connection
         while not stop.is_set():
             seen.append(conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0])
-        conn.close()
 
     thread = threading.Thread(target=reader)
     thread.start()
