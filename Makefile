@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck unit kafka bench clean
+.PHONY: run test lint typecheck unit kafka postgres bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ unit: $(STAMP)
 
 kafka: $(STAMP)
 	$(BIN)/python -m devtools.kafka_broker
+
+# A throw-away PostgreSQL server (Debian's package, installed once if missing); prints its URL.
+postgres: $(STAMP)
+	$(BIN)/python -m devtools.postgres_server
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -9,7 +9,7 @@ partners may publish on ingress topics.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from adapters.base import Channel, discover_channels
@@ -18,7 +18,8 @@ from hub.metrics import Metrics
 from hub.polling import feed_workers
 from hub.service import IngestService
 from hub.settings import Settings
-from hub.storage.postgres_views import open_views
+from hub.storage.database_url import DatabaseUrl
+from hub.storage.postgres import open_views, probe
 from hub.storage.store import EventStore, open_store
 from hub.streaming.avro import AvroCodec
 from hub.streaming.embedded import PARTITION, EmbeddedStream
@@ -34,6 +35,10 @@ from projections.database import ViewDatabase
 from projections.stream import EventStream
 
 
+def _reachable() -> None:
+    """SQLite files need no probe: the store's own read answers at once."""
+
+
 @dataclass
 class Hub:
     settings: Settings
@@ -47,6 +52,7 @@ class Hub:
     relay: Relay | None = None
     ingress: Ingress | None = None
     workers: list[Worker] = field(default_factory=list)
+    probe: Callable[[], None] = _reachable  # raises when the database cannot be reached
 
     def start(self) -> None:
         for worker in self.workers:
@@ -101,6 +107,9 @@ def bootstrap(
         stream, views, live_projections(found), poll_interval=settings.projection_poll_interval
     )
     hub = Hub(settings, store, found, service, views, stream, follower, metrics, relay, ingress)
+    if settings.database_url is not None:
+        url = DatabaseUrl.parse(settings.database_url)
+        hub.probe = lambda: probe(url)
     hub.workers = [w for w in (relay, ingress) if w is not None and _wanted(settings, w)]
     hub.workers += feed_workers(service, settings.poll_feeds, settings.poll_interval)
     if settings.run_projector:

@@ -18,7 +18,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 
 from adapters.base import Channel, media_type_of
 from domain.commands import Command, Instruction
@@ -27,6 +27,7 @@ from domain.errors import (
     ContentionError,
     InvalidMessageError,
     SignatureRequiredError,
+    UnavailableError,
     UnsupportedMediaTypeError,
 )
 from domain.inbox import Inbox
@@ -166,6 +167,17 @@ class IngestService:
 
     def handle(
         self, instructions: Sequence[Instruction], received: Received | None = None
+    ) -> IngestResult:
+        try:
+            return self._decide_and_save(instructions, received)
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away: nothing was committed, the partner may retry.
+            raise UnavailableError(
+                f"the event store is unavailable: {exc}", reason="database-unreachable"
+            ) from exc
+
+    def _decide_and_save(
+        self, instructions: Sequence[Instruction], received: Received | None
     ) -> IngestResult:
         for attempt in range(1, self.max_attempts + 1):
             inbox = Inbox(self._load)

@@ -117,6 +117,7 @@ def readyz(hub: HubDep) -> JSONResponse:
 def _checks(hub: Hub) -> dict[str, dict[str, Any]]:
     checks: dict[str, dict[str, Any]] = {}
     try:
+        hub.probe()  # fails in seconds when the database is gone (the store would retry)
         checks["store"] = {"ok": True, "position": hub.store.max_position()}
     except Exception as exc:
         checks["store"] = {"ok": False, "error": repr(exc)}

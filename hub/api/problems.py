@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +20,7 @@ from domain.errors import (
     MalformedMessageError,
     NotFoundError,
     PayloadTooLargeError,
+    UnavailableError,
     UnsupportedMediaTypeError,
 )
 
@@ -35,6 +37,7 @@ _STATUS: tuple[tuple[type[AlertHubError], int, str], ...] = (
     (ConflictError, 409, "conflict"),
     (NotFoundError, 404, "not-found"),
     (ContentionError, 503, "contention"),
+    (UnavailableError, 503, "unavailable"),
 )
 
 
@@ -66,8 +69,21 @@ async def _hub_error(request: Request, exc: Exception) -> JSONResponse:
         extra["errors"] = [{"location": p.location, "message": p.message} for p in exc.problems]
     if isinstance(exc, LimitExceededError):
         extra["limit"] = exc.limit
+    if isinstance(exc, UnavailableError):
+        extra["reason"] = exc.reason
     log.info("request.rejected", status=status, error=type(exc).__name__, detail=str(exc))
-    return problem(request, status, slug, str(exc), **extra)
+    response = problem(request, status, slug, str(exc), **extra)
+    if isinstance(exc, UnavailableError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def _store_lost(request: Request, exc: Exception) -> JSONResponse:
+    """The event store's connection failed (database gone) on a read: 503, never a 500."""
+    unavailable = UnavailableError(
+        f"the event store is unavailable: {exc}", reason="database-unreachable"
+    )
+    return await _hub_error(request, unavailable)
 
 
 async def _query_error(request: Request, exc: Exception) -> JSONResponse:
@@ -93,6 +109,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AlertHubError, _hub_error)
+    app.add_exception_handler(OperationalError, _store_lost)
+    app.add_exception_handler(InterfaceError, _store_lost)
     app.add_exception_handler(RequestValidationError, _query_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

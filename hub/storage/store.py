@@ -17,6 +17,7 @@ from domain.alert import ALERT_EVENTS
 from domain.errors import UnavailableError
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
+from hub.storage.postgres import CONNECT_TIMEOUT_S, probe
 
 
 class EventStore(Application[UUID]):
@@ -50,8 +51,10 @@ def open_postgres_store(url: DatabaseUrl) -> EventStore:
     """An event store in a PostgreSQL database (tables created on first use).
 
     Connections are checked before use, so a database that restarted is reconnected to; an
-    unreachable one fails within seconds, naming the URL (never its password).
+    unreachable one fails within seconds, naming the URL (never its password). A write while the
+    database is gone fails after eventsourcing's retries (about 20 s with this connect timeout).
     """
+    probe(url)  # libpq's own reason (refused, auth failed...) rather than a pool timeout
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.dbname,
@@ -59,7 +62,7 @@ def open_postgres_store(url: DatabaseUrl) -> EventStore:
         "POSTGRES_PORT": str(url.port),
         "POSTGRES_USER": url.user,
         "POSTGRES_PASSWORD": url.password,
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_S),
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "8",

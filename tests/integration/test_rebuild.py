@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hub.bootstrap import live_projections
-from hub.storage.postgres_views import PostgresViewDatabase
+from hub.storage.postgres import PostgresViewDatabase
 from hub.streaming.embedded import EmbeddedStream
 from projections.alerts import AlertsProjection
 from projections.base import apply_page, deadletters, install

@@ -7,19 +7,21 @@ SQL (`?` and `:name` parameters) is translated once per statement to psycopg's `
 Several processes share these tables: two projectors that ever write the same partition are
 serialised by the row of its position (the later one finds it already advanced and rolls back),
 so a view still applies each event exactly once. A lost database surfaces as `UnavailableError`
-(the API answers 503); the broken connection is dropped and the next use reconnects.
+(the API answers 503). A connection found broken is replaced on its next use; a statement outside
+a transaction (a read, or BEGIN) that meets a connection the server dropped while it was idle is
+sent once more on a new one, so a restarted server costs no failed request.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from domain.errors import UnavailableError
 from hub.settings import Settings
@@ -66,36 +68,53 @@ def _rows(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], Row]:
 
 
 class PostgresConnection:
-    """One psycopg connection behind the `Connection` the projections use."""
+    """One thread's psycopg connection behind the `Connection` the projections use."""
 
-    def __init__(self, raw: psycopg.Connection[Row], url: DatabaseUrl) -> None:
-        self.raw, self.url = raw, url
+    def __init__(self, url: DatabaseUrl) -> None:
+        self.url = url
+        self.raw = connect(url)
 
     @property
     def broken(self) -> bool:
         return self.raw.closed or self.raw.broken
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
-        with self._unavailable():
-            return self.raw.execute(translate(sql), parameters)
+        return self._run(lambda: self.raw.execute(translate(sql), parameters))
 
     def executemany(self, sql: str, parameters: Any, /) -> Cursor:
-        with self._unavailable():
+        def run() -> Cursor:
             cursor = self.raw.cursor()
             cursor.executemany(translate(sql), parameters)
             return cursor
 
-    @contextmanager
-    def _unavailable(self) -> Iterator[None]:
+        return self._run(run)
+
+    def _run(self, statement: Callable[[], Cursor]) -> Cursor:
+        idle = not self.broken and self.raw.info.transaction_status == TransactionStatus.IDLE
+        if self.broken:
+            self.raw = connect(self.url)
+            idle = True
         try:
-            yield
+            return statement()
         except psycopg.OperationalError as exc:
             if not self.broken:
-                raise  # a statement's own failure (a lock timeout, say), not a lost server
-            raise UnavailableError(
-                f"lost the views database at {self.url}: {first_line(exc)}",
-                reason="database-unreachable",
-            ) from exc
+                raise  # the statement's own failure (a lock timeout, say), not a lost server
+            if not idle:
+                raise _lost(self.url, exc) from exc
+        self.raw = connect(self.url)  # dropped while idle (a restarted server): once more
+        try:
+            return statement()
+        except psycopg.OperationalError as exc:
+            raise _lost(self.url, exc) from exc
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _lost(url: DatabaseUrl, exc: Exception) -> UnavailableError:
+    return UnavailableError(
+        f"lost the views database at {url}: {first_line(exc)}", reason="database-unreachable"
+    )
 
 
 def first_line(exc: BaseException) -> str:
@@ -133,11 +152,10 @@ class PostgresViewDatabase(ViewDatabase):
 
     def connect(self) -> Connection:
         conn: PostgresConnection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.broken:
-            conn = PostgresConnection(connect(self.url), self.url)
+        if conn is None:
+            conn = PostgresConnection(self.url)
             self._local.conn = conn
             with self._lock:
-                self._pg_connections = [c for c in self._pg_connections if not c.broken]
                 self._pg_connections.append(conn)
         return conn
 
@@ -164,7 +182,7 @@ class PostgresViewDatabase(ViewDatabase):
     def close(self) -> None:
         with self._lock:
             for conn in self._pg_connections:
-                conn.raw.close()
+                conn.close()
             self._pg_connections.clear()
         self._local = threading.local()
 
@@ -174,3 +192,8 @@ def open_views(settings: Settings) -> ViewDatabase:
     if settings.database_url is None:
         return ViewDatabase(settings.views_db)
     return PostgresViewDatabase(DatabaseUrl.parse(settings.database_url))
+
+
+def probe(url: DatabaseUrl) -> None:
+    """Connect once and ask for nothing: fails fast, naming the URL, when the server is gone."""
+    connect(url).close()
