@@ -19,7 +19,13 @@ from hub.polling import feed_workers
 from hub.service import IngestService
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
-from hub.storage.postgres import open_views, probe
+from hub.storage.postgres import (
+    PROJECTOR_LEASE,
+    RELAY_LEASE,
+    AdvisoryLease,
+    open_views,
+    probe,
+)
 from hub.storage.store import EventStore, open_store
 from hub.streaming.avro import AvroCodec
 from hub.streaming.embedded import PARTITION, EmbeddedStream
@@ -28,11 +34,31 @@ from hub.streaming.ingress import Ingress
 from hub.streaming.kafka import KafkaStream
 from hub.streaming.relay import Relay, kafka_producer
 from hub.streaming.topics import DEADLETTER, ensure_topics, ingress_topic
-from hub.worker import Worker
+from hub.worker import Lease, Worker, always
 from projections.alerts import AlertsProjection, open_threads
 from projections.channel_views import ChannelViewsProjection
 from projections.database import ViewDatabase
 from projections.stream import EventStream
+
+
+@dataclass
+class Leases:
+    """Who may relay, and who may project the embedded stream, when processes share a database."""
+
+    relay: Lease = always
+    projector: Lease = always
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Leases:
+        if settings.database_url is None:
+            return cls()  # one process owns the SQLite files
+        url = DatabaseUrl.parse(settings.database_url)
+        return cls(AdvisoryLease(url, RELAY_LEASE), AdvisoryLease(url, PROJECTOR_LEASE))
+
+    def close(self) -> None:
+        for lease in (self.relay, self.projector):
+            if isinstance(lease, AdvisoryLease):
+                lease.close()
 
 
 def _reachable() -> None:
@@ -53,6 +79,7 @@ class Hub:
     ingress: Ingress | None = None
     workers: list[Worker] = field(default_factory=list)
     probe: Callable[[], None] = _reachable  # raises when the database cannot be reached
+    leases: Leases = field(default_factory=Leases)
 
     def start(self) -> None:
         for worker in self.workers:
@@ -70,6 +97,7 @@ class Hub:
     def close(self) -> None:
         for worker in reversed(self.workers):
             worker.stop()
+        self.leases.close()
         self.stream.close()
         self.views.close()
         self.store.close()
@@ -98,15 +126,22 @@ def bootstrap(
         limits=settings.limits,
     )
     metrics = Metrics()
+    leases = Leases.for_settings(settings)
     if settings.kafka_bootstrap is None:
         stream: EventStream = EmbeddedStream(store)
         relay = ingress = None
     else:
         stream, relay, ingress = _kafka(settings, store, views, service, found, metrics)
+        relay.lease = leases.relay
     follower = Follower(
-        stream, views, live_projections(found), poll_interval=settings.projection_poll_interval
+        stream,
+        views,
+        live_projections(found),
+        poll_interval=settings.projection_poll_interval,
+        lease=leases.projector if relay is None else always,  # Kafka: the group shares
     )
     hub = Hub(settings, store, found, service, views, stream, follower, metrics, relay, ingress)
+    hub.leases = leases
     if settings.database_url is not None:
         url = DatabaseUrl.parse(settings.database_url)
         hub.probe = lambda: probe(url)

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import structlog
 
 log = structlog.get_logger(__name__)
+
+Lease = Callable[[], bool]  # True while this process may do the work (its peers stand by)
+
+
+def always() -> bool:
+    """The lease of a worker with no peers, or peers coordinated otherwise (a Kafka group)."""
+    return True
 
 
 class Worker(ABC):

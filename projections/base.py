@@ -46,7 +46,7 @@ class Projection(Protocol):
 
 
 def install(db: ViewDatabase, projection: Projection) -> None:
-    with db.transaction() as conn:
+    with db.schema_transaction() as conn:
         conn.execute(DEADLETTER_TABLE)
         projection.create_tables(conn)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -69,8 +69,12 @@ class ViewDatabase:
         self.create_positions()
 
     def create_positions(self) -> None:
-        with self.transaction() as conn:
+        with self.schema_transaction() as conn:
             conn.execute(POSITIONS_TABLE)
+
+    def schema_transaction(self) -> AbstractContextManager[Connection]:
+        """A transaction that creates tables (one at a time where several processes start)."""
+        return self.transaction()
 
     def connect(self) -> Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -125,14 +129,19 @@ class ViewDatabase:
         return {int(p): int(pos) for p, pos in rows}
 
     @staticmethod
-    def advance(conn: Connection, name: str, partition: int, position: int) -> None:
-        """Move a position forward inside the caller's transaction, never back."""
+    def raise_to(conn: Connection, name: str, partition: int, position: int) -> int:
+        """Move a position forward if it is behind `position`; how many rows moved (0 or 1)."""
         cursor = conn.execute(
             "INSERT INTO positions VALUES (?, ?, ?) ON CONFLICT(name, partition) DO UPDATE "
             "SET position=excluded.position WHERE positions.position < excluded.position",
             (name, partition, position),
         )
-        if cursor.rowcount != 1:
+        return cursor.rowcount
+
+    @classmethod
+    def advance(cls, conn: Connection, name: str, partition: int, position: int) -> None:
+        """Move a position forward inside the caller's transaction, never back."""
+        if cls.raise_to(conn, name, partition, position) != 1:
             raise PositionConflictError(
                 f"{name} is already at or past {position} in partition {partition}"
             )

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +30,9 @@ from hub.storage.database_url import DatabaseUrl
 from projections.database import Connection, Cursor, ViewDatabase
 
 CONNECT_TIMEOUT_S = 2
+# Advisory lock keys (one database may serve one hub): schema changes, the one publishing relay,
+# the one projector of the embedded stream.
+SCHEMA_LOCK, RELAY_LEASE, PROJECTOR_LEASE = 7_202_611, 7_202_612, 7_202_613
 
 _PLACEHOLDER = re.compile(r"%|\?|(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -150,6 +154,13 @@ class PostgresViewDatabase(ViewDatabase):
         self._lock = threading.Lock()
         self.create_positions()
 
+    @contextmanager
+    def schema_transaction(self) -> Iterator[Connection]:
+        """Concurrent CREATE ... IF NOT EXISTS can collide in PostgreSQL: one process at a time."""
+        with self.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            yield conn
+
     def connect(self) -> Connection:
         conn: PostgresConnection | None = getattr(self._local, "conn", None)
         if conn is None:
@@ -197,3 +208,42 @@ def open_views(settings: Settings) -> ViewDatabase:
 def probe(url: DatabaseUrl) -> None:
     """Connect once and ask for nothing: fails fast, naming the URL, when the server is gone."""
     connect(url).close()
+
+
+@contextmanager
+def schema_lock(url: DatabaseUrl) -> Iterator[None]:
+    """Hold the schema lock while tables are created (eventsourcing's own take no lock)."""
+    with connect(url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        yield
+
+
+class AdvisoryLease:
+    """True for the one process holding a session advisory lock; the others stand by.
+
+    The lock lives as long as this connection: when its process dies (even by SIGKILL) the
+    server ends the session and another process takes over at its next try.
+    """
+
+    def __init__(self, url: DatabaseUrl, key: int) -> None:
+        self.url, self.key = url, key
+        self._conn: psycopg.Connection[Row] | None = None
+        self._held = False
+
+    def __call__(self) -> bool:
+        try:
+            if self._conn is None or self._conn.broken or self._conn.closed:
+                self._conn, self._held = connect(self.url), False
+            if self._held:
+                self._conn.execute("SELECT 1")  # still ours while the session lives
+            else:
+                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+                self._held = bool(row and row[0])
+        except (psycopg.OperationalError, UnavailableError):
+            self._held = False
+        return self._held
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._held = None, False

@@ -17,7 +17,7 @@ from domain.alert import ALERT_EVENTS
 from domain.errors import UnavailableError
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
-from hub.storage.postgres import CONNECT_TIMEOUT_S, probe
+from hub.storage.postgres import CONNECT_TIMEOUT_S, probe, schema_lock
 
 
 class EventStore(Application[UUID]):
@@ -68,7 +68,8 @@ def open_postgres_store(url: DatabaseUrl) -> EventStore:
         "POSTGRES_MAX_OVERFLOW": "8",
     }
     try:
-        return EventStore(env=env)
+        with schema_lock(url):
+            return EventStore(env=env)
     except PersistenceError as exc:
         raise UnavailableError(
             f"cannot open the event store at {url}: {exc}", reason="database-unreachable"

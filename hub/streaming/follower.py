@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
-from hub.worker import Worker
+from hub.worker import Lease, Worker, always
 from projections.base import Projection, apply_page, install
 from projections.database import ViewDatabase
 from projections.stream import EventStream, lag, reached
@@ -27,8 +27,10 @@ class Follower(Worker):
         *,
         poll_interval: float = 0.5,
         page_size: int = 500,
+        lease: Lease = always,
     ) -> None:
         super().__init__(idle_wait=poll_interval)
+        self.lease = lease  # several processes on one embedded stream: one applies at a time
         self.stream, self.db, self.projections = stream, db, list(projections)
         self.page_size = page_size
         self._advanced = threading.Condition()
@@ -44,6 +46,8 @@ class Follower(Worker):
 
     def step(self) -> int:
         """Apply one page to every projection; returns how many records were read."""
+        if not self.lease():
+            return 0
         read = 0
         for projection in self.projections:
             page = self.stream.read(self.db.checkpoint(projection.name), self.page_size)

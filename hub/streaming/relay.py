@@ -5,11 +5,16 @@ page with an idempotent producer (acks=all, key = alert id, so one alert stays i
 and in order), waits for every delivery, and only then records the new position. A crash between
 delivery and that record re-sends a page: consumers skip what they have applied. A broker outage
 never fails a partner's POST; the relay backs off and catches up when the broker is back.
+
+With its position it records the highest Kafka offset it delivered per partition, so any process
+of the hub (not only the one that relayed) knows which offsets a reader must reach to see a
+store position. Where several processes share one store, a lease lets one relay publish at a time.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC
 
@@ -17,11 +22,12 @@ from kafka import KafkaProducer
 
 from hub.streaming.codec import EventCodec
 from hub.streaming.embedded import PARTITION, EmbeddedStream
-from hub.worker import Worker
+from hub.worker import Lease, Worker, always
 from projections.database import ViewDatabase
 from projections.stream import lag, reached
 
 ProducerFactory = Callable[[], KafkaProducer]
+OFFSETS = "relay-offsets"  # positions rows: Kafka partition -> highest offset delivered
 
 
 def kafka_producer(bootstrap: str) -> ProducerFactory:
@@ -53,14 +59,15 @@ class Relay(Worker):
         topic: str,
         *,
         page_size: int = 1000,
+        lease: Lease = always,
     ) -> None:
         super().__init__()
+        self.lease = lease
         self.source, self.positions, self.codec = source, positions, codec
         self.topic, self.page_size = topic, page_size
         self._make_producer = producer
         self._producer: KafkaProducer | None = None
         self._published = threading.Condition()
-        self.offsets: dict[int, int] = {}  # partition -> last offset delivered by this process
 
     def checkpoint(self) -> dict[int, int]:
         return self.positions.checkpoint(self.name)
@@ -69,6 +76,8 @@ class Relay(Worker):
         return lag(self.source.head(), self.checkpoint())
 
     def step(self) -> int:
+        if not self.lease():
+            return 0
         page = self.source.read(self.checkpoint(), self.page_size)
         if not page:
             return 0
@@ -87,23 +96,31 @@ class Relay(Worker):
             )
         producer.flush(timeout=30)
         delivered = [future.get(timeout=30) for future in futures]
+        offsets: dict[int, int] = {}
+        for meta in delivered:
+            offsets[meta.partition] = max(offsets.get(meta.partition, -1), meta.offset)
         with self.positions.transaction() as conn:
             self.positions.advance(conn, self.name, PARTITION, page[-1].position)
+            for partition, offset in offsets.items():
+                self.positions.raise_to(conn, OFFSETS, partition, offset)
         with self._published:
-            for meta in delivered:
-                self.offsets[meta.partition] = max(
-                    self.offsets.get(meta.partition, -1), meta.offset
-                )
             self._published.notify_all()
         return len(page)
 
     def wait_published(self, position: int, timeout: float) -> dict[int, int] | None:
-        """Once the store position is on Kafka, the offsets a reader must reach to see it."""
+        """Once the store position is on Kafka, the offsets a reader must reach to see it.
+
+        Woken at once by this process's relay, and polling the recorded position meanwhile, so
+        it also works when another process relays.
+        """
+        deadline = time.monotonic() + timeout
         with self._published:
-            done = self._published.wait_for(
-                lambda: reached(self.checkpoint(), {PARTITION: position}), timeout
-            )
-            return dict(self.offsets) if done else None
+            while not reached(self.checkpoint(), {PARTITION: position}):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._published.wait(min(remaining, 0.02))
+        return self.positions.checkpoint(OFFSETS)
 
     def on_error(self) -> None:
         if self._producer is not None:

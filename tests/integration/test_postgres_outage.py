@@ -1,5 +1,5 @@
-"""PostgreSQL that is not there: at start the hub names the URL and exits; lost while serving, writes
-answer 503, /readyz fails, nothing acknowledged is lost, and the hub recovers by itself."""
+"""PostgreSQL that is not there: at start the hub names the URL and exits; lost while serving,
+writes answer 503, /readyz fails, nothing acknowledged is lost, and the hub recovers by itself."""
 
 from __future__ import annotations
 
