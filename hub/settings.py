@@ -6,6 +6,7 @@ Defaults serve the embedded mode: SQLite files under `./var`, no Kafka, no datab
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,6 +127,15 @@ class Settings(BaseSettings):
     @property
     def views_db(self) -> Path:
         return self.data_dir / "views.sqlite"
+
+
+def as_environment(settings: Settings) -> dict[str, str]:
+    """The settings as `ALERTHUB_*` variables: what a child process (an API worker) reads back."""
+    return {
+        f"ALERTHUB_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in settings.model_dump(mode="json").items()
+        if value is not None
+    }
 
 
 def load_settings(env_file: Path | None = None, **overrides: Any) -> Settings:

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import structlog
 import uvicorn
+from fastapi import FastAPI
 
 from adapters.fidelity import measure, render_markdown
-from domain.errors import AlertHubError
+from domain.errors import AlertHubError, ConfigurationError
 from hub.api.app import create_app
 from hub.api.guard import MAX_HEADER_BYTES, guarded_protocol
 from hub.bootstrap import Hub, bootstrap
@@ -24,6 +27,8 @@ from hub.cli.analysts import add_commands
 from hub.cli.common import settings_from
 from hub.cli.projections import add_commands as add_projection_commands
 from hub.cli.signatures import add_commands as add_signature_commands
+from hub.logging import configure_logging
+from hub.settings import Settings, as_environment, load_settings
 from hub.streaming import schema_check
 
 log = structlog.get_logger("hub.cli")
@@ -32,6 +37,8 @@ MEDIA_TYPES_BY_SUFFIX = {".xml": "application/xml", ".json": "application/json"}
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.workers > 1:
+        return _serve_workers(settings_from(args), args.workers)
     hub = bootstrap(settings_from(args))
     hub.start()
     settings = hub.settings
@@ -52,6 +59,44 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         hub.close()
     return 0
+
+
+def _serve_workers(settings: Settings, workers: int) -> int:
+    """N API processes on one port, each a whole hub on the shared database (and Kafka)."""
+    if settings.database_url is None:
+        raise ConfigurationError(
+            "serve --workers needs ALERTHUB_DATABASE_URL: SQLite files belong to one process"
+        )
+    configure_logging(settings)
+    os.environ.update(as_environment(settings))  # what each worker process reads back
+    log.info("serving", url=f"http://{settings.host}:{settings.port}", workers=workers)
+    uvicorn.run(
+        "hub.cli.main:worker_app",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def worker_app() -> FastAPI:
+    """One API worker of `serve --workers N`: its own hub, closed when the worker stops."""
+    hub = bootstrap(load_settings())
+    hub.start()
+    app = create_app(hub)
+
+    @asynccontextmanager
+    async def lifespan(_: object) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            hub.close()
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 def ingest(args: argparse.Namespace) -> int:
@@ -157,6 +202,12 @@ def _parser() -> argparse.ArgumentParser:
         if name == "serve":
             cmd.add_argument("--host", help="bind address (default 127.0.0.1)")
             cmd.add_argument("--port", type=int, help="port (default 8000)")
+            cmd.add_argument(
+                "--workers",
+                type=int,
+                default=1,
+                help="API processes on the port (more than 1 needs ALERTHUB_DATABASE_URL)",
+            )
         if name == "ingest":
             cmd.add_argument("channel", help="channel name, e.g. cap")
             cmd.add_argument("files", nargs="+", help="native message files")

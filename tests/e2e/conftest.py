@@ -24,7 +24,7 @@ STARTED: list[Server] = []  # every server a test started, stopped at the end of
 
 
 class Server:
-    def __init__(self, data_dir: Path, log: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, log: Path, *, ready_timeout: float = 30, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -45,7 +45,7 @@ class Server:
         )
         STARTED.append(self)
         try:
-            self._wait_ready()
+            self._wait_ready(ready_timeout)
         except BaseException:
             self.stop()
             raise
