@@ -20,9 +20,24 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def test_services_are_kafka_hub_and_projector(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"kafka", "hub", "projector"}
+def test_services_are_kafka_postgres_hub_and_projector(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"kafka", "postgres", "hub", "projector"}
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:")
+    assert compose["services"]["postgres"]["image"].startswith("postgres:")
+
+
+def test_hub_and_projector_share_the_compose_postgres(compose: dict[str, Any]) -> None:
+    """Hub and projector keep no state of their own: store and views are in PostgreSQL."""
+    db = compose["services"]["postgres"]["environment"]
+    expected = (
+        f"postgresql://{db['POSTGRES_USER']}:{db['POSTGRES_PASSWORD']}@postgres:5432/"
+        f"{db['POSTGRES_DB']}"
+    )
+    for service in ("hub", "projector"):
+        config = compose["services"][service]
+        assert config["environment"]["ALERTHUB_DATABASE_URL"] == expected
+        assert config["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert "volumes" not in config
 
 
 def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
