@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bench import appends, e2e, growth, ingest, relay, replay
+from bench import appends, e2e, growth, ingest, relay, replay, scaleout
 from bench.core import ROOT, SIZES, Context, Result, machine, note
 
 BENCHMARKS: dict[str, Callable[[Context], list[Result]]] = {
@@ -25,8 +25,10 @@ BENCHMARKS: dict[str, Callable[[Context], list[Result]]] = {
     "relay": relay.run,
     "replay": replay.run,
     "growth": growth.run,
+    "scaleout": scaleout.run,
 }
-DEFAULT = ["ingest", "e2e", "relay", "replay", "growth"]  # ingest already reports appends
+# ingest already reports appends
+DEFAULT = ["ingest", "e2e", "relay", "replay", "growth", "scaleout"]
 
 
 def table(results: Sequence[Result]) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from devtools.kafka_broker import KafkaBroker
+from devtools.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 Better = Literal["higher", "lower"]
@@ -97,6 +98,7 @@ class Context:
         self.sizes = sizes
         self.work = Path(tempfile.mkdtemp(prefix="alerthub-bench-", dir=work))
         self._broker: KafkaBroker | None = None
+        self._postgres: PostgresServer | None = None
         self.memo: dict[tuple[Any, ...], Any] = {}
         self._counter = 0
 
@@ -120,9 +122,19 @@ class Context:
             self._broker.start()
         return self._broker.bootstrap
 
+    @property
+    def postgres(self) -> PostgresServer:
+        if self._postgres is None:
+            note("starting a PostgreSQL server")
+            self._postgres = PostgresServer()
+            self._postgres.start()
+        return self._postgres
+
     def close(self) -> None:
         if self._broker is not None:
             self._broker.stop()
+        if self._postgres is not None:
+            self._postgres.stop()
         shutil.rmtree(self.work, ignore_errors=True)
 
 

@@ -26,9 +26,9 @@ def free_port() -> int:
 
 
 class HubServer:
-    """A running hub: `with HubServer(folder, ALERTHUB_X="y") as server: server.url`."""
+    """A running hub: `with HubServer(folder, "--workers", "2", ALERTHUB_X="y") as s: s.url`."""
 
-    def __init__(self, folder: Path, **env: str) -> None:
+    def __init__(self, folder: Path, *args: str, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "server.log"
@@ -38,7 +38,7 @@ class HubServer:
             **env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve"],
+            [sys.executable, "-m", "hub.cli", "serve", *args],
             cwd=ROOT,
             env=environment,
             stdout=self.log.open("wb"),

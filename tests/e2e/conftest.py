@@ -24,7 +24,9 @@ STARTED: list[Server] = []  # every server a test started, stopped at the end of
 
 
 class Server:
-    def __init__(self, data_dir: Path, log: Path, *, ready_timeout: float = 30, **env: str) -> None:
+    def __init__(
+        self, data_dir: Path, log: Path, *args: str, ready_timeout: float = 30, **env: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -38,7 +40,7 @@ class Server:
             | env
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve"],
+            [sys.executable, "-m", "hub.cli", "serve", *args],
             env=environment,
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,

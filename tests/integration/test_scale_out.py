@@ -4,7 +4,11 @@ in every view exactly once, and a 202 from either API process is visible from th
 
 from __future__ import annotations
 
+import os
+import re
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -143,3 +147,42 @@ def test_two_api_processes_and_two_projectors_survive_a_kill_of_one_of_each(
     assert sorted(in_cap_view) == sorted(set(in_cap_view))
     assert set(acknowledged) <= set(in_cap_view)
     assert deadletters(hub.views, "alerts") == deadletters(hub.views, "views") == []
+
+
+def test_serve_workers_runs_several_api_processes_on_one_port(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`serve --workers 2`: two processes answer on one port; each 202 reads back at once."""
+    server = Server(
+        tmp_path / "data",
+        tmp_path / "workers.log",
+        "--workers",
+        "2",
+        ready_timeout=180,
+        ALERTHUB_DATABASE_URL=database_url,
+    )
+    try:
+        for i in range(6):
+            with httpx.Client(base_url=server.url, timeout=60) as client:  # a new connection each
+                body = render_cap(message(f"w{i}")).encode()
+                posted = client.post("/v1/channels/cap/messages", content=body, headers=XML)
+                assert posted.status_code == 202, posted.text
+                alert_id = posted.json()["accepted"][0]["alert_id"]
+            assert httpx.get(f"{server.url}/v1/alerts/{alert_id}", timeout=30).status_code == 200
+    finally:
+        server.stop()
+    workers = set(re.findall(r"Started server process \[(\d+)\]", server.log.read_text()))
+    assert len(workers) == 2
+
+
+def test_serve_workers_refuses_sqlite(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "serve", "--workers", "2", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "ALERTHUB_DATABASE_URL"},
+    )
+    assert done.returncode != 0
+    assert "ALERTHUB_DATABASE_URL" in done.stdout + done.stderr
