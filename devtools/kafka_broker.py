@@ -24,13 +24,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 
+from devtools.foreground import run_in_foreground
 from devtools.kafka_libs import (
     KAFKA_VERSION,
     POM_PATH,
@@ -473,34 +473,16 @@ class KafkaBroker:
 
 def main() -> int:
     """Run a broker until Ctrl-C or SIGTERM (backs ``make kafka``); returns the exit status."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    stop_requested = threading.Event()
 
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        stop_requested.set()
+    def announce(broker: KafkaBroker) -> None:
+        _log.info(
+            "Kafka %s bootstrap=%s (log %s); Ctrl-C to stop",
+            KAFKA_VERSION,
+            broker.bootstrap,
+            broker.log_path,
+        )
 
-    signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        with KafkaBroker() as broker:
-            _log.info(
-                "Kafka %s bootstrap=%s (log %s); Ctrl-C to stop",
-                KAFKA_VERSION,
-                broker.bootstrap,
-                broker.log_path,
-            )
-            while not stop_requested.wait(1.0):
-                if not broker.is_running:
-                    _log.error("Kafka broker exited unexpectedly; log tail:\n%s", broker.tail_log())
-                    return 1
-            _log.info("stopping Kafka broker")
-    except KeyboardInterrupt:
-        _log.info("interrupted; Kafka broker stopped")
-    except KafkaBrokerError as exc:
-        _log.error("%s", exc)
-        return 1
-    return 0
+    return run_in_foreground(KafkaBroker(), "Kafka broker", announce, KafkaBrokerError)
 
 
 if __name__ == "__main__":

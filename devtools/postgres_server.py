@@ -31,14 +31,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 import psycopg
 
+from devtools.foreground import run_in_foreground
 from devtools.kafka_libs import tail
 from devtools.ports import free_ports
 
@@ -338,30 +338,12 @@ class PostgresServer:
 
 def main() -> int:
     """Run a server until Ctrl-C or SIGTERM (backs ``make postgres``); returns the exit status."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    stop_requested = threading.Event()
 
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        stop_requested.set()
+    def announce(server: PostgresServer) -> None:
+        _log.info("ALERTHUB_DATABASE_URL=%s (log %s)", server.url(), server.log_path)
+        _log.info("Ctrl-C to stop")
 
-    signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        with PostgresServer() as server:
-            _log.info("ALERTHUB_DATABASE_URL=%s (log %s)", server.url(), server.log_path)
-            _log.info("Ctrl-C to stop")
-            while not stop_requested.wait(1.0):
-                if not server.is_running:
-                    _log.error("PostgreSQL exited unexpectedly; log tail:\n%s", server.tail_log())
-                    return 1
-            _log.info("stopping PostgreSQL")
-    except KeyboardInterrupt:
-        _log.info("interrupted; PostgreSQL stopped")
-    except PostgresServerError as exc:
-        _log.error("%s", exc)
-        return 1
-    return 0
+    return run_in_foreground(PostgresServer(), "PostgreSQL", announce, PostgresServerError)
 
 
 if __name__ == "__main__":
