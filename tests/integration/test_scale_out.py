@@ -25,7 +25,7 @@ from tests.conftest import HubFactory
 from tests.e2e.conftest import Server
 from tests.factories import T0, later, message
 from tests.integration.kafka_helpers import eventually, kafka_settings
-from tests.integration.test_projector_group import projector
+from tests.integration.test_projector_group import assigned, projector
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
 
@@ -105,7 +105,7 @@ def test_two_api_processes_and_two_projectors_survive_a_kill_of_one_of_each(
 ) -> None:
     settings = kafka_settings(kafka, kafka_partitions=3, database_url=database_url)
     hub = make_hub(**settings, run_projector=False, run_relay=False)  # the test's eyes only
-    api_env = environment({**settings, "run_projector": False, "read_your_writes_timeout": 30.0})
+    api_env = environment({**settings, "run_projector": False, "read_your_writes_timeout": 90.0})
     servers = [
         Server(tmp_path / f"api{i}", tmp_path / f"api{i}.log", ready_timeout=180, **api_env)
         for i in (0, 1)
@@ -115,6 +115,8 @@ def test_two_api_processes_and_two_projectors_survive_a_kill_of_one_of_each(
         for i in (0, 1)
     ]
     try:
+        logs = [tmp_path / f"projector{i}.log" for i in (0, 1)]
+        eventually(lambda: all(assigned(log) for log in logs), timeout=120)  # the group formed
         senders = [Sender("s0", servers, 0), Sender("s1", servers, 1)]
         for sender in senders:
             sender.start()
