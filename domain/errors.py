@@ -8,10 +8,17 @@
     │   └── LimitExceededError           a structure (points, areas, text...) is over its limit
     ├── ConflictError                the message is valid but contradicts what is recorded
     │   ├── AlertEndedError              an update newer than the alert's end
-    │   └── IdentifierReusedError        a known message identity with different content
+    │   ├── IdentifierReusedError        a known message identity with different content
+    │   ├── MassEndRefusedError          a feed snapshot would end too many alerts at once
+    │   ├── PartnerExistsError           a partner of that name is already registered
+    │   └── PartnerRevokedError          the partner was revoked; nothing more changes it
+    ├── UnauthenticatedError         no credentials, or credentials the hub does not accept
+    ├── ForbiddenError               a known partner without the right (names the right)
+    ├── RateLimitedError             too many failed authentications from one address
     ├── NotFoundError
     │   ├── AlertNotFoundError
-    │   └── ChannelNotFoundError
+    │   ├── ChannelNotFoundError
+    │   └── PartnerNotFoundError
     ├── ContentionError              concurrent writers kept winning; safe to retry later
     ├── UnavailableError             storage cannot take writes now (disk full, database gone...)
     ├── ChannelLoadError             a channel plugin could not be loaded (names the plugin)
@@ -89,6 +96,45 @@ class IdentifierReusedError(ConflictError):
     """A sender reused a message identifier for different content (CAP identifiers are unique)."""
 
 
+class MassEndRefusedError(ConflictError):
+    """A whole-feed snapshot would end more of the partner's active alerts than allowed at once.
+
+    An empty or truncated feed is the usual cause; a partner that means it says so explicitly.
+    """
+
+    def __init__(self, message: str, *, count: int, active: int) -> None:
+        self.count, self.active = count, active
+        super().__init__(message)
+
+
+class PartnerExistsError(ConflictError):
+    """A partner of this name is already registered (rights change by grant, keys by rotation)."""
+
+
+class PartnerRevokedError(ConflictError):
+    """The partner is revoked: it cannot act, and its record no longer changes."""
+
+
+class UnauthenticatedError(AlertHubError):
+    """No credentials, or credentials the hub does not accept (unknown, wrong, expired, revoked)."""
+
+
+class ForbiddenError(AlertHubError):
+    """The partner is known but lacks a right; `right` names it (e.g. `channel:nlalert`)."""
+
+    def __init__(self, message: str, *, right: str) -> None:
+        self.right = right
+        super().__init__(message)
+
+
+class RateLimitedError(AlertHubError):
+    """Too many failed authentications from one client address; `retry_after` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 class NotFoundError(AlertHubError):
     """The thing asked for does not exist."""
 
@@ -99,6 +145,10 @@ class AlertNotFoundError(NotFoundError):
 
 class ChannelNotFoundError(NotFoundError):
     """No installed channel has this name."""
+
+
+class PartnerNotFoundError(NotFoundError):
+    """No partner has this name."""
 
 
 class ContentionError(AlertHubError):

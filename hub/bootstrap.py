@@ -16,6 +16,7 @@ from adapters.base import Channel, discover_channels
 from hub.logging import configure_logging
 from hub.metrics import Metrics
 from hub.polling import feed_workers
+from hub.security.registry import PartnerRegistry
 from hub.service import IngestService
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
@@ -75,6 +76,7 @@ class Hub:
     stream: EventStream
     follower: Follower
     metrics: Metrics
+    registry: PartnerRegistry
     relay: Relay | None = None
     ingress: Ingress | None = None
     workers: list[Worker] = field(default_factory=list)
@@ -140,7 +142,10 @@ def bootstrap(
         poll_interval=settings.projection_poll_interval,
         lease=leases.projector if relay is None else always,  # Kafka: the group shares
     )
-    hub = Hub(settings, store, found, service, views, stream, follower, metrics, relay, ingress)
+    registry = PartnerRegistry(store)
+    hub = Hub(
+        settings, store, found, service, views, stream, follower, metrics, registry, relay, ingress
+    )
     hub.leases = leases
     if settings.database_url is not None:
         url = DatabaseUrl.parse(settings.database_url)

@@ -25,6 +25,7 @@ from hub.api.guard import MAX_HEADER_BYTES, guarded_protocol
 from hub.bootstrap import Hub, bootstrap
 from hub.cli.analysts import add_commands
 from hub.cli.common import settings_from
+from hub.cli.partners import add_commands as add_partner_commands
 from hub.cli.projections import add_commands as add_projection_commands
 from hub.cli.signatures import add_commands as add_signature_commands
 from hub.logging import configure_logging
@@ -224,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub, common)
     add_projection_commands(sub, common)
     add_signature_commands(sub, common)
+    add_partner_commands(sub, common)
     return parser
 
 
