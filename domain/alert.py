@@ -15,7 +15,13 @@ from eventsourcing.domain import Aggregate
 from domain.commands import Command, EndAlert, Outcome
 from domain.errors import AlertEndedError
 from domain.model import AlertMessage
+from domain.provenance import OPERATOR, Provenance
 from domain.state import AlertState
+
+
+def _no_provenance(state: dict[str, Any]) -> None:
+    """Events recorded before provenance existed: the publisher is unknown."""
+    state["provenance"] = None
 
 
 class AlertEvent(Aggregate.Event):
@@ -23,6 +29,10 @@ class AlertEvent(Aggregate.Event):
 
     channel: str
     message: dict[str, Any]
+    provenance: dict[str, Any] | None  # who published it (`domain.provenance.Provenance`)
+
+    class_version = 2
+    upcast_v1_v2 = staticmethod(_no_provenance)
 
     @property
     def alert_message(self) -> AlertMessage:
@@ -42,6 +52,10 @@ class AlertIssued(Aggregate.Created):
     channel: str
     message: dict[str, Any]
     thread: str | None
+    provenance: dict[str, Any] | None
+
+    class_version = 2
+    upcast_v1_v2 = staticmethod(_no_provenance)
 
     @property
     def alert_message(self) -> AlertMessage:
@@ -121,14 +135,22 @@ class Alert(Aggregate):
     """One alert thread across every message and channel that speaks of it."""
 
     state: AlertState
+    issued_by: str | None  # the partner that first issued it: only it may change the alert
 
-    def __init__(self, channel: str, message: dict[str, Any], thread: str | None) -> None:
+    def __init__(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        thread: str | None,
+        provenance: dict[str, Any] | None,
+    ) -> None:
         self.state = AlertState.issued(
             self.id, channel, AlertMessage.model_validate(message), self.created_on, thread
         )
+        self.issued_by = provenance["partner"] if provenance else None
 
     @classmethod
-    def start(cls, alert_id: UUID, command: Command) -> Alert:
+    def start(cls, alert_id: UUID, command: Command, provenance: Provenance = OPERATOR) -> Alert:
         """Open an alert with its first message; a Cancel seen first also ends it at once."""
         alert = cls._create(
             AlertIssued,
@@ -136,15 +158,20 @@ class Alert(Aggregate):
             channel=command.channel,
             message=command.message.to_json(),
             thread=command.thread,
+            provenance=provenance.to_json(),
         )
         if isinstance(command, EndAlert):
-            alert.receive(command)
+            alert.receive(command, provenance)
         return alert
 
-    def receive(self, command: Command) -> None:
-        """Decide what a further message does to this alert (DESIGN.md §5)."""
+    def receive(self, command: Command, provenance: Provenance = OPERATOR) -> None:
+        """Decide what a further message does to this alert (rights are checked before)."""
         message, state = command.message, self.state
-        payload = {"channel": command.channel, "message": message.to_json()}
+        payload = {
+            "channel": command.channel,
+            "message": message.to_json(),
+            "provenance": provenance.to_json(),
+        }
         if state.is_awaiting(message):
             self.trigger_event(OriginalLinked, **payload)
         elif isinstance(command, EndAlert):
@@ -173,19 +200,36 @@ class Alert(Aggregate):
 
 
 class MessageReceived(Aggregate.Created):
-    """The hub accepted a native message: its identity, content digest and alert."""
+    """The hub accepted a native message: its identity, content digest, alert and publisher."""
 
     alert_id: UUID
     digest: str
+    provenance: dict[str, Any] | None
+
+    class_version = 2
+    upcast_v1_v2 = staticmethod(_no_provenance)
 
 
 class MessageReceipt(Aggregate):
     """Remembers each message once, for idempotent ingest and for resolving references."""
 
-    def __init__(self, alert_id: UUID, digest: str) -> None:
+    def __init__(self, alert_id: UUID, digest: str, provenance: dict[str, Any] | None) -> None:
         self.alert_id = alert_id
         self.digest = digest
+        self.published_by = provenance["partner"] if provenance else None
 
     @classmethod
-    def record(cls, receipt_id: UUID, alert_id: UUID, digest: str) -> MessageReceipt:
-        return cls._create(MessageReceived, id=receipt_id, alert_id=alert_id, digest=digest)
+    def record(
+        cls,
+        receipt_id: UUID,
+        alert_id: UUID,
+        digest: str,
+        provenance: Provenance = OPERATOR,
+    ) -> MessageReceipt:
+        return cls._create(
+            MessageReceived,
+            id=receipt_id,
+            alert_id=alert_id,
+            digest=digest,
+            provenance=provenance.to_json(),
+        )

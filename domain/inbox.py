@@ -18,6 +18,7 @@ from domain.commands import Command, EndAlert, EndMissingAlerts, Instruction
 from domain.errors import IdentifierReusedError
 from domain.identity import receipt_id, resolve_alert_id
 from domain.model import AlertMessage, MsgType
+from domain.rights import Publisher, SnapshotLimit
 from domain.state import AlertState
 
 Loader = Callable[[UUID], Aggregate | None]
@@ -28,8 +29,18 @@ def _nothing(_: UUID) -> None:
 
 
 class Inbox:
-    def __init__(self, load: Loader = _nothing) -> None:
+    """`publisher` is who sent the message and `limit` how many of its alerts one feed snapshot
+    may end; left out (in-memory folds), the operator acts, with every right and no limit."""
+
+    def __init__(
+        self,
+        load: Loader = _nothing,
+        publisher: Publisher | None = None,
+        limit: SnapshotLimit | None = None,
+    ) -> None:
         self._load = load
+        self.publisher = publisher or Publisher.operator()
+        self.limit = limit or SnapshotLimit(confirmed=True)
         self.alerts: dict[UUID, Alert] = {}
         self.receipts: dict[UUID, MessageReceipt] = {}
         self.touched: list[UUID] = []
@@ -52,7 +63,12 @@ class Inbox:
         return self.alerts[aid]
 
     def apply(self, command: Command) -> UUID | None:
-        """Decide one command; returns its alert id, or None for a duplicate."""
+        """Decide one command; returns its alert id, or None for a duplicate.
+
+        Rights come first: a partner learns nothing (not even "duplicate") about a message
+        it could not have sent.
+        """
+        self.publisher.check(command)
         message = command.message
         rid, digest = receipt_id(message.key), message.digest()
         seen = self.receipt(rid)
@@ -70,11 +86,13 @@ class Inbox:
             alert_exists=lambda a: self.alert(a) is not None,
         )
         alert = self.alert(aid)
+        provenance = self.publisher.provenance
         if alert is None:
-            self.alerts[aid] = Alert.start(aid, command)
+            self.alerts[aid] = Alert.start(aid, command, provenance)
         else:
-            alert.receive(command)
-        self.receipts[rid] = MessageReceipt.record(rid, aid, digest)
+            provenance = self.publisher.provenance_for(str(aid), alert.issued_by)
+            alert.receive(command, provenance)
+        self.receipts[rid] = MessageReceipt.record(rid, aid, digest, provenance)
         if aid not in self.touched:
             self.touched.append(aid)
         return aid
@@ -88,11 +106,25 @@ class Inbox:
     ) -> None:
         for instruction in instructions:
             if isinstance(instruction, EndMissingAlerts):
-                for state in open_threads(instruction.channel):
-                    if state.thread not in instruction.present and state.ended is None:
-                        self.apply(end_of(state, instruction, now))
+                self._end_missing(instruction, now, open_threads(instruction.channel))
             else:
                 self.apply(instruction)
+
+    def _end_missing(
+        self, missing: EndMissingAlerts, now: datetime, states: Iterable[AlertState]
+    ) -> None:
+        """End the publisher's own open alerts of the channel that the snapshot no longer lists."""
+        own = [
+            state
+            for state in states
+            if state.ended is None
+            and (alert := self.alert(state.alert_id)) is not None
+            and alert.issued_by == self.publisher.name
+        ]
+        gone = [state for state in own if state.thread not in missing.present]
+        self.limit.check(missing.channel, len(gone), len(own))
+        for state in gone:
+            self.apply(end_of(state, missing, now))
 
     def pending(self) -> list[Aggregate]:
         """Receipts first: the last notification of every transaction is then an alert event."""

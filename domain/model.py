@@ -314,6 +314,11 @@ class AlertMessage(Value):
         return self
 
     @property
+    def is_public(self) -> bool:
+        """Public data: an Actual alert for the Public; the rest is for the channel's partners."""
+        return self.status.is_public and self.scope is Scope.PUBLIC
+
+    @property
     def key(self) -> str:
         return f"{self.sender}|{self.identifier}"
 

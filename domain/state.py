@@ -186,4 +186,5 @@ class AlertState(Value):
 
     @property
     def is_public(self) -> bool:
-        return self.current.status.is_public
+        """Shown to everyone: an Actual alert for the Public (Restricted/Private never)."""
+        return self.current.is_public

@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from adapters.base import Channel, discover_channels
+from domain.rights import SnapshotLimit
 from hub.logging import configure_logging
 from hub.metrics import Metrics
 from hub.polling import feed_workers
+from hub.security.auth import Authenticator
 from hub.security.registry import PartnerRegistry
 from hub.service import IngestService
 from hub.settings import Settings
@@ -77,6 +79,7 @@ class Hub:
     follower: Follower
     metrics: Metrics
     registry: PartnerRegistry
+    auth: Authenticator
     relay: Relay | None = None
     ingress: Ingress | None = None
     workers: list[Worker] = field(default_factory=list)
@@ -126,14 +129,18 @@ def bootstrap(
         found,
         open_threads=lambda c: open_threads(views.connect(), c),
         limits=settings.limits,
+        snapshot_limit=SnapshotLimit(
+            max_share=settings.snapshot_end_max_share, min_count=settings.snapshot_end_min_count
+        ),
     )
-    metrics = Metrics()
+    metrics = Metrics(found)
     leases = Leases.for_settings(settings)
+    registry = PartnerRegistry(store)
     if settings.kafka_bootstrap is None:
         stream: EventStream = EmbeddedStream(store)
         relay = ingress = None
     else:
-        stream, relay, ingress = _kafka(settings, store, views, service, found, metrics)
+        stream, relay, ingress = _kafka(settings, store, views, service, registry, metrics)
         relay.lease = leases.relay
     follower = Follower(
         stream,
@@ -142,9 +149,20 @@ def bootstrap(
         poll_interval=settings.projection_poll_interval,
         lease=leases.projector if relay is None else always,  # Kafka: the group shares
     )
-    registry = PartnerRegistry(store)
+    auth = Authenticator.from_settings(registry, settings)
     hub = Hub(
-        settings, store, found, service, views, stream, follower, metrics, registry, relay, ingress
+        settings,
+        store,
+        found,
+        service,
+        views,
+        stream,
+        follower,
+        metrics,
+        registry,
+        auth,
+        relay,
+        ingress,
     )
     hub.leases = leases
     if settings.database_url is not None:
@@ -174,12 +192,12 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     store: EventStore,
     views: ViewDatabase,
     service: IngestService,
-    channels: Mapping[str, Channel],
+    registry: PartnerRegistry,
     metrics: Metrics,
 ) -> tuple[EventStream, Relay, Ingress]:
     bootstrap_servers = settings.kafka_bootstrap
     assert bootstrap_servers is not None
-    topics = [settings.kafka_topic, DEADLETTER, *(ingress_topic(c) for c in channels)]
+    topics = [settings.kafka_topic, DEADLETTER, *(ingress_topic(c) for c in service.channels)]
     ensure_topics(bootstrap_servers, topics, settings.durability, canonical=settings.kafka_topic)
     codec = AvroCodec()
     relay = Relay(
@@ -190,6 +208,7 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
         bootstrap_servers,
         group=f"{settings.kafka_group}-ingress",
         metrics=metrics,
+        registry=registry,
     )
     # Projector processes share the partitions as a group; a reader (replay, export) owns them all.
     group = f"{settings.kafka_group}-projector" if settings.run_projector else None
@@ -199,9 +218,6 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
 
 def _describe_metrics(hub: Hub) -> None:
     metrics = hub.metrics
-    metrics.describe("alerthub_messages_total", "counter", "Native messages by channel and outcome")
-    metrics.describe("alerthub_events_recorded_total", "counter", "Events committed to the store")
-    metrics.describe("alerthub_http_requests_total", "counter", "HTTP requests by route and status")
     metrics.gauge(
         "alerthub_projection_position",
         "Last stream position applied, per projection and partition",

@@ -1,59 +1,84 @@
-"""A small Prometheus text-format registry: counters and gauges with labels, thread-safe.
+"""Prometheus metrics with `prometheus-client`: one registry per hub, label values from known sets.
 
-Small enough to own (a dozen lines of format), so the hub needs no metrics dependency.
+Why known sets: a label value taken from a request (a channel name in a URL, a method) would let
+anyone create series at will, and a hand-written exposition once let a channel name carrying a
+newline write a metric line of its own. Here the client library writes the text format, and every
+label value is checked first: a channel is a label only once it is installed, an outcome is
+`accepted` or the name of one of the hub's own error classes, a method one of HTTP's.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from domain.errors import AlertHubError
 
 Labels = tuple[tuple[str, str], ...]
+UNKNOWN = "unknown"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counters: dict[str, dict[Labels, float]] = defaultdict(lambda: defaultdict(float))
-        self._help: dict[str, tuple[str, str]] = {}
-        self._gauges: dict[str, Callable[[], dict[Labels, float]]] = {}
+    def __init__(self, channels: Collection[str] = ()) -> None:
+        self.registry = CollectorRegistry()
+        self.channels = frozenset(channels)
+        self._gauges = _Gauges()
+        self.registry.register(self._gauges)
+        self._messages = Counter(
+            "alerthub_messages",
+            "Native messages by channel and outcome",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self._events = Counter(
+            "alerthub_events_recorded", "Events committed to the store", registry=self.registry
+        )
+        self._requests = Counter(
+            "alerthub_http_requests",
+            "HTTP requests by method, route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
 
-    def describe(self, name: str, kind: str, text: str) -> None:
-        self._help[name] = (kind, text)
+    def message(self, channel: str, outcome: BaseException | None, events: int = 0) -> None:
+        """Count one native message: accepted (with its events) or refused with an error."""
+        channel_label = channel if channel in self.channels else UNKNOWN
+        self._messages.labels(channel_label, _outcome(outcome)).inc()
+        if events:
+            self._events.inc(events)
 
-    def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            self._counters[name][key] += amount
+    def request(self, method: str, route: str, status: int) -> None:
+        """Count one HTTP request; `route` must be a route template (or `unmatched`)."""
+        self._requests.labels(method if method in METHODS else "OTHER", route, str(status)).inc()
 
     def gauge(self, name: str, text: str, read: Callable[[], dict[Labels, float]]) -> None:
-        """A gauge read when scraped, so it is never stale."""
-        self.describe(name, "gauge", text)
-        self._gauges[name] = read
+        """A gauge read when scraped, so it is never stale; its labels come from the hub itself."""
+        self._gauges.readers[name] = (text, read)
 
-    def render(self) -> str:
-        with self._lock:
-            samples = {name: dict(series) for name, series in self._counters.items()}
-        for name, read in self._gauges.items():
-            samples[name] = read()
-        lines: list[str] = []
-        for name in sorted(samples):
-            kind, text = self._help.get(name, ("counter", name))
-            lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
-            lines += [f"{name}{_labels(k)} {_number(v)}" for k, v in sorted(samples[name].items())]
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
 
 
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    escaped = (
-        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for k, v in labels
-    )
-    return "{" + ",".join(escaped) + "}"
+def _outcome(error: BaseException | None) -> str:
+    if error is None:
+        return "accepted"
+    return type(error).__name__ if isinstance(error, AlertHubError) else "error"
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if value == int(value) else repr(value)
+class _Gauges(Collector):
+    def __init__(self) -> None:
+        self.readers: dict[str, tuple[str, Callable[[], dict[Labels, float]]]] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (text, read) in sorted(self.readers.items()):
+            samples = read()
+            names = [key for key, _ in next(iter(samples), ())]
+            family = GaugeMetricFamily(name, text, labels=names)
+            for labels, value in sorted(samples.items()):
+                family.add_metric([v for _, v in labels], value)
+            yield family

@@ -21,6 +21,9 @@ from adapters.cap.atom import ATOM_MEDIA_TYPE, FeedEntry, is_feed, parse_feed
 from adapters.nlalert.parse import MAX_BYTES
 from adapters.nlalert.poll import FeedPoller
 from domain.errors import AlertHubError, ConfigurationError, InvalidMessageError
+from domain.partner import ANY, PartnerRights
+from domain.provenance import AuthMethod, Provenance
+from domain.rights import Publisher
 from hub.service import IngestService
 from hub.worker import Worker
 
@@ -91,8 +94,12 @@ class FeedWorker(Worker):
         super().__init__(idle_wait=interval)
         self.name = f"poll:{channel}"
         service.channel(channel)  # an unknown channel is a configuration error, at start
+        publisher = feed_publisher(channel, url)
         follower = AtomFollower(
-            url, lambda body, content_type: service.ingest(channel, body, content_type)
+            url,
+            lambda body, content_type: service.ingest(
+                channel, body, content_type, publisher=publisher
+            ),
         )
         self.poller = FeedPoller(url, follower, accept=ACCEPT)
 
@@ -100,6 +107,17 @@ class FeedWorker(Worker):
         """One conditional GET; the poller never raises, so the worker just waits again."""
         self.poller.poll_once()
         return 0
+
+
+def feed_publisher(channel: str, url: str) -> Publisher:
+    """A feed the operator configured publishes as `feed.<channel>`, on that channel only.
+
+    Its alerts are its own: its snapshots end only what it issued, under the same snapshot limit
+    as any partner (an empty feed from a broken server ends nothing).
+    """
+    rights = PartnerRights(channels=frozenset({channel}), senders=frozenset({ANY}))
+    provenance = Provenance(partner=f"feed.{channel}", auth_method=AuthMethod.LOCAL, credential=url)
+    return Publisher(rights=rights, provenance=provenance)
 
 
 def feed_workers(

@@ -32,6 +32,8 @@ from domain.errors import (
 )
 from domain.inbox import Inbox
 from domain.original import OriginalMessage, body_digest, original_id
+from domain.provenance import SignatureVerdict
+from domain.rights import Publisher, SnapshotLimit
 from domain.state import AlertState
 from hub.limits import Limits
 from hub.security.signatures import (
@@ -40,6 +42,7 @@ from hub.security.signatures import (
     SigningPolicy,
     Verdict,
     check_signature,
+    signing_policy,
 )
 from hub.storage.store import EventStore
 
@@ -98,8 +101,10 @@ class IngestService:
         clock: Callable[[], datetime] = _utcnow,
         max_attempts: int = 32,
         limits: Limits | None = None,
+        snapshot_limit: SnapshotLimit | None = None,
     ) -> None:
         self.store = store
+        self.snapshot_limit = snapshot_limit or SnapshotLimit()
         self.channels = channels
         self.open_threads = open_threads
         self.clock = clock
@@ -141,22 +146,37 @@ class IngestService:
         channel_name: str,
         body: bytes,
         content_type: str | None,
-        signing: SigningPolicy = ANY_SIGNATURE,
+        signing: SigningPolicy | None = None,
         *,
         partner: str | None = None,
+        publisher: Publisher | None = None,
+        confirm_end: bool = False,
     ) -> IngestResult:
-        """Parse, check the signature against the partner's pins, decide and record, or refuse."""
+        """Parse, check the signature, decide with the publisher's rights and record, or refuse.
+
+        `publisher` is who sent it (in-process callers: the operator); its pinned certificates
+        and `require_signature` are the signing policy unless `signing` is given. `confirm_end`:
+        the publisher means it when a feed snapshot ends many of its alerts at once.
+        """
         instructions = self.parse(channel_name, body, content_type)
+        acting = publisher or Publisher.operator()
+        policy = signing or signing_policy(acting.rights)
         signed_at = self._signed_at(instructions)
-        check = check_signature(body, signing.pinned, at=signed_at)
-        if signing.required and check.verdict is not Verdict.VERIFIED:
+        check = check_signature(body, policy.pinned, at=signed_at)
+        if policy.required and check.verdict is not Verdict.VERIFIED:
             raise SignatureRequiredError(
                 f"every message of this partner must carry a verified signature; "
                 f"this one is {check.verdict}: {check.reason}",
                 location="Signature",
             )
-        received = Received(channel_name, body, content_type, check, signed_at, partner)
-        result = self.handle(instructions, received)
+        verdict = SignatureVerdict.model_validate(check.to_json())
+        acting = acting.model_copy(
+            update={"provenance": acting.provenance.model_copy(update={"signature": verdict})}
+        )
+        received = Received(
+            channel_name, body, content_type, check, signed_at, partner or acting.name
+        )
+        result = self.handle(instructions, received, publisher=acting, confirm_end=confirm_end)
         result.signature = check
         return result
 
@@ -166,10 +186,15 @@ class IngestService:
         return min(sent) if sent else self.clock()
 
     def handle(
-        self, instructions: Sequence[Instruction], received: Received | None = None
+        self,
+        instructions: Sequence[Instruction],
+        received: Received | None = None,
+        *,
+        publisher: Publisher | None = None,
+        confirm_end: bool = False,
     ) -> IngestResult:
         try:
-            return self._decide_and_save(instructions, received)
+            return self._decide_and_save(instructions, received, publisher, confirm_end)
         except (OperationalError, InterfaceError) as exc:
             # The database went away: nothing was committed, the partner may retry.
             raise UnavailableError(
@@ -177,10 +202,16 @@ class IngestService:
             ) from exc
 
     def _decide_and_save(
-        self, instructions: Sequence[Instruction], received: Received | None
+        self,
+        instructions: Sequence[Instruction],
+        received: Received | None,
+        publisher: Publisher | None,
+        confirm_end: bool,
     ) -> IngestResult:
+        acting = publisher or Publisher.operator()
+        limit = self.snapshot_limit.model_copy(update={"confirmed": confirm_end})
         for attempt in range(1, self.max_attempts + 1):
-            inbox = Inbox(self._load)
+            inbox = Inbox(self._load, acting, limit)
             inbox.apply_all(instructions, now=self.clock(), open_threads=self.open_threads)
             try:
                 return self._save(inbox, received)

@@ -99,6 +99,38 @@ class Settings(BaseSettings):
     run_relay: bool = Field(default=True, description="Publish recorded events to Kafka here")
     run_projector: bool = Field(default=True, description="Run the projections in this process")
 
+    snapshot_end_max_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Largest share of a partner's active alerts one feed snapshot may end",
+    )
+    snapshot_end_min_count: int = Field(
+        default=2, ge=1, description="A snapshot ending fewer alerts than this is never refused"
+    )
+    auth_failure_limit: int = Field(
+        default=10, ge=1, description="Failed authentications per client address per window"
+    )
+    auth_failure_window: float = Field(
+        default=60.0, gt=0, description="Seconds of the failed-authentication window (then 429)"
+    )
+    oauth_issuer: str | None = Field(
+        default=None, description="OAuth 2.0 issuer (iss) whose JWT access tokens are accepted"
+    )
+    oauth_audience: str | None = Field(
+        default=None, description="Audience (aud) the hub's access tokens must name"
+    )
+    oauth_jwks: str | None = Field(
+        default=None, description="The issuer's JWKS: an https:// URL or a file path"
+    )
+    oauth_partner_claim: str = Field(
+        default="client_id", description="The token claim that names the partner"
+    )
+    local_partner: bool = Field(
+        default=True,
+        description="On first start with no partners, create the local partner and write its key",
+    )
+
     @property
     def limits(self) -> Limits:
         return Limits(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -9,7 +10,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 
 from hub.api.deps import HubDep
 from hub.api.feeds import router as feeds_router
@@ -21,8 +22,11 @@ from hub.api.stream import router as stream_router
 from hub.api.views import router as views_router
 from hub.bootstrap import Hub
 from hub.web import install_page
+from hub.metrics import CONTENT_TYPE
 
 log = structlog.get_logger("hub.api")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+"""A client's X-Request-Id is kept only if it is this tame: it lands in logs and in provenance."""
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -68,8 +72,9 @@ def create_app(hub: Hub) -> FastAPI:
 async def _request_context(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Bind a request id to every log line of the request and count it for /metrics."""
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    """Bind a request id to every log line of the request, count it, and log who asked."""
+    given = request.headers.get("x-request-id", "")
+    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     request.state.request_id = request_id
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -80,18 +85,15 @@ async def _request_context(
     route = request.scope.get("route")
     path = getattr(route, "path", "unmatched")
     hub: Hub = request.app.state.hub
-    hub.metrics.inc(
-        "alerthub_http_requests_total",
-        method=request.method,
-        route=path,
-        status=str(response.status_code),
-    )
+    hub.metrics.request(request.method, path, response.status_code)
     log.info(
         "request",
         method=request.method,
         path=request.url.path,
         status=response.status_code,
         ms=elapsed_ms,
+        client=request.client.host if request.client else None,
+        partner=getattr(request.state, "partner", None),
     )
     return response
 
@@ -135,5 +137,5 @@ def _checks(hub: Hub) -> dict[str, dict[str, Any]]:
     return checks
 
 
-def metrics(hub: HubDep) -> PlainTextResponse:
-    return PlainTextResponse(hub.metrics.render(), media_type="text/plain; version=0.0.4")
+def metrics(hub: HubDep) -> Response:
+    return Response(hub.metrics.render(), media_type=CONTENT_TYPE)

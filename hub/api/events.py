@@ -15,6 +15,7 @@ def event_document(event: AlertIssued | AlertEvent) -> dict[str, Any]:
         "recorded_at": event.timestamp.isoformat(),
         "channel": event.channel,
         "message": event.message,
+        "provenance": event.provenance,
     }
     if isinstance(event, AlertEnded):
         doc |= {"outcome": event.outcome, "reason": event.reason}

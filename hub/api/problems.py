@@ -15,12 +15,16 @@ from domain.errors import (
     AlertHubError,
     ConflictError,
     ContentionError,
+    ForbiddenError,
     InvalidMessageError,
     LimitExceededError,
     MalformedMessageError,
+    MassEndRefusedError,
     NotFoundError,
     PayloadTooLargeError,
     UnavailableError,
+    RateLimitedError,
+    UnauthenticatedError,
     UnsupportedMediaTypeError,
 )
 
@@ -29,6 +33,9 @@ PROBLEM_JSON = "application/problem+json"
 
 # Most specific first: the first matching class decides the status.
 _STATUS: tuple[tuple[type[AlertHubError], int, str], ...] = (
+    (UnauthenticatedError, 401, "unauthenticated"),
+    (ForbiddenError, 403, "forbidden"),
+    (RateLimitedError, 429, "too-many-failed-authentications"),
     (PayloadTooLargeError, 413, "payload-too-large"),
     (UnsupportedMediaTypeError, 415, "unsupported-media-type"),
     (MalformedMessageError, 400, "malformed-message"),
@@ -41,7 +48,14 @@ _STATUS: tuple[tuple[type[AlertHubError], int, str], ...] = (
 )
 
 
-def problem(request: Request, status: int, slug: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    request: Request,
+    status: int,
+    slug: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {
         "type": f"/problems/{slug}",
         "title": slug.replace("-", " ").capitalize(),
@@ -51,7 +65,7 @@ def problem(request: Request, status: int, slug: str, detail: str, **extra: Any)
         "request_id": getattr(request.state, "request_id", None),
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def status_of(exc: AlertHubError) -> tuple[int, str]:
@@ -64,18 +78,30 @@ def status_of(exc: AlertHubError) -> tuple[int, str]:
 async def _hub_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AlertHubError)
     status, slug = status_of(exc)
-    extra: dict[str, Any] = {}
-    if isinstance(exc, InvalidMessageError):
-        extra["errors"] = [{"location": p.location, "message": p.message} for p in exc.problems]
-    if isinstance(exc, LimitExceededError):
-        extra["limit"] = exc.limit
-    if isinstance(exc, UnavailableError):
-        extra["reason"] = exc.reason
+    extra, headers = _details(exc)
     log.info("request.rejected", status=status, error=type(exc).__name__, detail=str(exc))
-    response = problem(request, status, slug, str(exc), **extra)
-    if isinstance(exc, UnavailableError):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
+    return problem(request, status, slug, str(exc), headers, **extra)
+
+
+def _details(exc: AlertHubError) -> tuple[dict[str, Any], dict[str, str]]:
+    """What an error adds to its problem document (extension members) and headers."""
+    match exc:
+        case InvalidMessageError():
+            errors = [{"location": p.location, "message": p.message} for p in exc.problems]
+            limit = {"limit": exc.limit} if isinstance(exc, LimitExceededError) else {}
+            return {"errors": errors, **limit}, {}
+        case UnauthenticatedError():
+            challenge = 'Bearer realm="alerthub"'
+            return {}, {"WWW-Authenticate": challenge + ', error="invalid_token"'}
+        case ForbiddenError():
+            return {"right": exc.right}, {}
+        case RateLimitedError():
+            return {"retry_after": exc.retry_after}, {"Retry-After": str(exc.retry_after)}
+        case MassEndRefusedError():
+            return {"count": exc.count, "active": exc.active}, {}
+        case UnavailableError():
+            return {"reason": exc.reason}, {"Retry-After": str(exc.retry_after)}
+    return {}, {}
 
 
 async def _store_lost(request: Request, exc: Exception) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -13,7 +14,9 @@ from fastapi.responses import JSONResponse
 from domain.alert import AlertEvent, AlertIssued
 from domain.errors import AlertNotFoundError, PayloadTooLargeError
 from domain.model import Status
+from domain.rights import check_readable, may_read
 from domain.state import Lifecycle
+from hub.api.auth import PartnerDep, ReaderDep
 from hub.api.deps import HubDep
 from hub.api.events import event_document
 from hub.api.models import Accepted, Alert, AlertHistory, AlertList, ChannelList
@@ -29,6 +32,7 @@ from projections.alerts import (
 
 router = APIRouter(prefix="/v1")
 MAX_OFFSET = 1_000_000  # deeper than any page a client walks; SQLite's own limit is 2**63-1
+CONFIRM_END_HEADER = "alerthub-confirm-end"
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -66,17 +70,36 @@ def _accepted_body(result: IngestResult) -> dict[str, Any]:
     response_model=Accepted,
     responses={202: {"model": Accepted, "description": "recorded durably"}},
 )
-async def post_message(channel: str, request: Request, hub: HubDep) -> JSONResponse:
-    """Accept one native message; 202 only once its events are committed to the store."""
+async def post_message(
+    channel: str,
+    request: Request,
+    hub: HubDep,
+    publisher: PartnerDep,
+    confirm_end: Annotated[
+        bool,
+        Query(description="A feed snapshot may end many of your alerts at once: you mean it"),
+    ] = False,
+) -> JSONResponse:
+    """Accept one native message from an authenticated partner, within its rights.
+
+    202 only once its events are committed to the store. A feed snapshot that would end more
+    than the configured share of the partner's active alerts is refused (409, with the count)
+    unless `confirm_end=true` or the header `AlertHub-Confirm-End: true` says it is meant.
+    """
     body = await read_body(request, hub.settings.max_body_bytes)
     content_type = request.headers.get("content-type")
+    confirmed = confirm_end or request.headers.get(CONFIRM_END_HEADER, "").lower() == "true"
     try:
-        result = await run_in_threadpool(hub.service.ingest, channel, body, content_type)
+        result = await run_in_threadpool(
+            partial(hub.service.ingest, publisher=publisher, confirm_end=confirmed),
+            channel,
+            body,
+            content_type,
+        )
     except Exception as exc:
-        hub.metrics.inc("alerthub_messages_total", channel=channel, outcome=type(exc).__name__)
+        hub.metrics.message(channel, exc)
         raise
-    hub.metrics.inc("alerthub_messages_total", channel=channel, outcome="accepted")
-    hub.metrics.inc("alerthub_events_recorded_total", sum(len(a.events) for a in result.accepted))
+    hub.metrics.message(channel, None, sum(len(a.events) for a in result.accepted))
     if result.position and hub.settings.read_your_writes_timeout > 0:
         await run_in_threadpool(
             hub.wait_for_views, result.position, hub.settings.read_your_writes_timeout
@@ -93,6 +116,7 @@ def list_channels(hub: HubDep) -> dict[str, Any]:
 @router.get("/alerts", tags=["alerts"], response_model=AlertList)
 def list_alerts(
     hub: HubDep,
+    reader: ReaderDep,
     lifecycle: Literal["active", "ended", "expired", "all"] = "active",
     channel: Annotated[str | None, Query(max_length=64)] = None,
     geocode: Annotated[str | None, Query(max_length=128)] = None,
@@ -101,7 +125,10 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    """Canonical alerts (active by default); with `as_of`, as recorded at that moment."""
+    """Canonical alerts (active by default); with `as_of`, as recorded at that moment.
+
+    The public sees Actual alerts for the Public; a partner also those of its channels.
+    """
     now = as_of or datetime.now(UTC)
     query = AlertQuery(
         lifecycle=None if lifecycle == "all" else Lifecycle(lifecycle),
@@ -112,21 +139,30 @@ def list_alerts(
         offset=offset,
     )
     states = query_alerts(hub.views.connect(), query, now, as_of)
-    return {"as_of": as_of, "items": [alert_document(s, now) for s in states]}
+    items = [
+        alert_document(s, now) for s in states if may_read(reader, s.channels, s.current.is_public)
+    ]
+    return {"as_of": as_of, "items": items}
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"], response_model=Alert)
-def read_alert(alert_id: UUID, hub: HubDep, as_of: AsOf = None) -> dict[str, Any]:
+def read_alert(
+    alert_id: UUID, hub: HubDep, reader: ReaderDep, as_of: AsOf = None
+) -> dict[str, Any]:
     conn = hub.views.connect()
     state = get_alert(conn, alert_id) if as_of is None else alert_as_of(conn, alert_id, as_of)
     if state is None:
         raise AlertNotFoundError(f"no alert {alert_id}" + (f" as of {as_of}" if as_of else ""))
+    check_readable(reader, f"alert {alert_id}", state.channels, state.current.is_public)
     return alert_document(state, as_of or datetime.now(UTC))
 
 
 @router.get("/alerts/{alert_id}/events", tags=["alerts"], response_model=AlertHistory)
-def alert_events(alert_id: UUID, hub: HubDep) -> dict[str, Any]:
+def alert_events(alert_id: UUID, hub: HubDep, reader: ReaderDep) -> dict[str, Any]:
+    """The alert's history; every event names its publisher (`provenance`)."""
     events = [e for e in hub.store.events.get(alert_id) if isinstance(e, AlertIssued | AlertEvent)]
     if not events:
         raise AlertNotFoundError(f"no alert {alert_id}")
+    public = all(e.alert_message.is_public for e in events)
+    check_readable(reader, f"alert {alert_id}", {e.channel for e in events}, public)
     return {"alert_id": str(alert_id), "items": [event_document(e) for e in events]}

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import AsyncGenerator, Mapping
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import structlog
@@ -31,7 +31,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from domain.rights import Publisher, may_read
 from hub.analysts import to_json
+from hub.api.auth import ReaderDep
 from hub.api.deps import HubDep
 from hub.api.problems import PROBLEM_JSON, problem
 from hub.bootstrap import Hub
@@ -78,6 +80,11 @@ def frame(record: StreamRecord, checkpoint: Mapping[int, int], codec: AvroCodec)
     data = to_json(codec.to_record(record.event))
     event_type = type(record.event).__name__
     return f"id: {format_checkpoint(checkpoint)}\nevent: {event_type}\ndata: {data}\n\n"
+
+
+def _readable(record: StreamRecord, reader: Publisher | None) -> bool:
+    event: Any = record.event
+    return may_read(reader, [event.channel], event.alert_message.is_public)
 
 
 @cache
@@ -128,11 +135,15 @@ class EventStreamResponse(StreamingResponse):
 async def stream_events(
     request: Request,
     hub: HubDep,
+    reader: ReaderDep,
     last_event_id: Annotated[str | None, Header(description="0, or an id received")] = None,
     resume: Annotated[str | None, Query(alias="last_event_id")] = None,
     follow: Annotated[bool, Query(description="false: end once caught up")] = True,
 ) -> Response:
-    """Every canonical event as server-sent events; resume with Last-Event-ID (module doc)."""
+    """Every canonical event as server-sent events; resume with Last-Event-ID (module doc).
+
+    The public gets the events of Actual, Public messages; a partner also those of its channels.
+    """
     given = last_event_id if last_event_id is not None else resume
     try:
         start = None if given is None else parse_checkpoint(given)
@@ -145,12 +156,17 @@ async def stream_events(
         await run_in_threadpool(stream.close)
         raise
     at = dict(head if start is None else start)
-    body = _events(request, stream, at, until=None if follow else head)
+    body = _events(request, stream, at, reader, until=None if follow else head)
     return EventStreamResponse(body, stream)
 
 
 async def _events(
-    request: Request, stream: EventStream, at: dict[int, int], *, until: Mapping[int, int] | None
+    request: Request,
+    stream: EventStream,
+    at: dict[int, int],
+    reader: Publisher | None,
+    *,
+    until: Mapping[int, int] | None,
 ) -> AsyncGenerator[str, None]:
     """Frames from `at` on, keep-alive comments while idle; ends at `until` (if given) or when
     the client has gone. Closing the stream is the response's job (`EventStreamResponse`)."""
@@ -161,8 +177,9 @@ async def _events(
             page = await run_in_threadpool(stream.read, at, PAGE_SIZE)
             for record in page:
                 at[record.partition] = record.position
-                yield frame(record, at, codec)
-                sent += 1
+                if _readable(record, reader):
+                    yield frame(record, at, codec)
+                    sent += 1
             empties = 0 if page else empties + 1
             if page:
                 last_write = time.monotonic()

@@ -9,7 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from domain.errors import NotFoundError
+from domain.rights import Publisher, may_read
 from domain.state import AlertState, Lifecycle
+from hub.api.auth import ReaderDep
 from hub.api.deps import HubDep
 from hub.api.models import ChannelView, Incident, IncidentList
 from hub.api.params import AsOf
@@ -57,22 +59,29 @@ def channel_view(
     return {"channel": channel, "as_of": as_of, "items": items}
 
 
+def _readable(hub: Hub, reader: Publisher | None, as_of: datetime | None) -> list[AlertState]:
+    states = _states(hub, "all", as_of)
+    return [s for s in states if may_read(reader, s.channels, s.current.is_public)]
+
+
 @router.get("/incidents", tags=["incidents"], response_model=IncidentList)
 def list_incidents(
-    hub: HubDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
+    hub: HubDep, reader: ReaderDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
 ) -> dict[str, Any]:
-    """Alerts of all channels grouped into incidents; lifecycle filters the incidents."""
+    """Alerts of all channels grouped into incidents (the public: public alerts only)."""
     now = as_of or datetime.now(UTC)
-    documents = [incident_document(g, now) for g in group(_states(hub, "all", as_of))]
+    documents = [incident_document(g, now) for g in group(_readable(hub, reader, as_of))]
     if lifecycle != "all":
         documents = [d for d in documents if d["lifecycle"] == lifecycle]
     return {"as_of": as_of, "items": documents}
 
 
 @router.get("/incidents/{incident}", tags=["incidents"], response_model=Incident)
-def read_incident(incident: UUID, hub: HubDep, as_of: AsOf = None) -> dict[str, Any]:
+def read_incident(
+    incident: UUID, hub: HubDep, reader: ReaderDep, as_of: AsOf = None
+) -> dict[str, Any]:
     now = as_of or datetime.now(UTC)
-    for states in group(_states(hub, "all", as_of)):
+    for states in group(_readable(hub, reader, as_of)):
         if incident_id(states) == incident:
             return incident_document(states, now)
     raise NotFoundError(f"no incident {incident}")

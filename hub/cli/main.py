@@ -20,15 +20,18 @@ from fastapi import FastAPI
 
 from adapters.fidelity import measure, render_markdown
 from domain.errors import AlertHubError, ConfigurationError
+from domain.rights import Publisher
 from hub.api.app import create_app
 from hub.api.guard import MAX_HEADER_BYTES, guarded_protocol
 from hub.bootstrap import Hub, bootstrap
 from hub.cli.analysts import add_commands
 from hub.cli.common import settings_from
 from hub.cli.partners import add_commands as add_partner_commands
+from hub.cli.partners import operator
 from hub.cli.projections import add_commands as add_projection_commands
 from hub.cli.signatures import add_commands as add_signature_commands
 from hub.logging import configure_logging
+from hub.security.local import ensure_local_partner
 from hub.settings import Settings, as_environment, load_settings
 from hub.streaming import schema_check
 
@@ -41,6 +44,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         return _serve_workers(settings_from(args), args.workers)
     hub = bootstrap(settings_from(args))
+    ensure_local_partner(hub.registry, hub.settings)
     hub.start()
     settings = hub.settings
     log.info(
@@ -116,7 +120,9 @@ def ingest(args: argparse.Namespace) -> int:
 def _ingest_file(hub: Hub, channel: str, path: Path, media_type: str | None) -> int:
     content_type = media_type or MEDIA_TYPES_BY_SUFFIX.get(path.suffix, "application/octet-stream")
     try:
-        result = hub.service.ingest(channel, path.read_bytes(), content_type)
+        result = hub.service.ingest(
+            channel, path.read_bytes(), content_type, publisher=Publisher.operator(operator())
+        )
     except (AlertHubError, OSError) as exc:
         log.error("ingest.rejected", file=str(path), error=type(exc).__name__, detail=str(exc))
         return 1

@@ -1,1 +1,2 @@
-"""Trust at the edges of the hub: who may publish, and whether a signed message is authentic."""
+"""Trust at the edges of the hub: who may publish (partners, keys, tokens), and whether a
+signed message is authentic."""

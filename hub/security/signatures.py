@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from defusedxml import DefusedXmlException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from domain.partner import PartnerRights
+
 log = structlog.get_logger(__name__)
 
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -80,6 +82,12 @@ class SigningPolicy:
 
 
 ANY_SIGNATURE = SigningPolicy()  # no pins, nothing required: the verdict is recorded only
+
+
+def signing_policy(rights: PartnerRights) -> SigningPolicy:
+    """A registered partner's policy: its pinned certificates (PEM), and whether it must sign."""
+    pinned = tuple(load_certificate(pem.encode()) for pem in rights.certificates)
+    return SigningPolicy(pinned, rights.require_signature)
 
 ABSENT = SignatureCheck(Verdict.ABSENT, reason="the message carries no enveloped signature")
 

@@ -34,7 +34,7 @@ POSITIONAL = frozenset({"alerthub.v1.Coordinate"})
 """Records that the canonical JSON writes as arrays, their fields in schema order."""
 
 EVENT_TYPES: dict[str, type[Aggregate.Event]] = {cls.__name__: cls for cls in ALERT_EVENTS}
-ENVELOPE_ATTRIBUTES = frozenset({"originator_id", "originator_version", "timestamp"})
+ENVELOPE_ATTRIBUTES = frozenset({"originator_id", "originator_version", "timestamp", "provenance"})
 """Event attributes the envelope carries; every other attribute goes into the payload branch."""
 
 
@@ -92,6 +92,9 @@ def to_record(
         "partner": message["sender"],
         "correlation_id": correlation_id(event),
         "causation_id": message_key(message),
+        "provenance": to_avro(
+            _field(envelope, "provenance"), getattr(event, "provenance", None), names, "provenance"
+        ),
         "payload": (branch, payload),
     }
 
@@ -106,6 +109,9 @@ def from_record(
         raise ValueError(f"unknown event type {event_type!r}; known: {sorted(EVENT_TYPES)}")
     branch = names[f"{_namespace(envelope)}.{event_type}"]
     fields = {f["name"]: from_avro(f["type"], payload[f["name"]], names) for f in branch["fields"]}
+    fields["provenance"] = from_avro(
+        _field(envelope, "provenance"), record.get("provenance"), names
+    )
     return cls(
         originator_id=_uuid(record["alert_id"]),
         originator_version=record["version"],
@@ -191,6 +197,11 @@ def _non_null(union: list[Any]) -> Any:
     if len(branches) != 1:
         raise TypeError(f"only [null, T] unions map to JSON values, not {union!r}")
     return branches[0]
+
+
+def _field(schema: Mapping[str, Any], name: str) -> Any:
+    """The type of a record's field, by name."""
+    return next(f["type"] for f in schema["fields"] if f["name"] == name)
 
 
 def _namespace(envelope: Mapping[str, Any]) -> str:

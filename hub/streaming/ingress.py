@@ -19,8 +19,11 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
-from domain.errors import AlertHubError, ContentionError
+from domain.errors import AlertHubError, ContentionError, UnauthenticatedError
+from domain.provenance import AuthMethod, Provenance
+from domain.rights import Publisher
 from hub.metrics import Metrics
+from hub.security.registry import PartnerRegistry
 from hub.service import IngestService
 from hub.streaming.topics import DEADLETTER, INGRESS_PATTERN, ingress_source
 from hub.worker import Worker
@@ -45,10 +48,12 @@ class Ingress(Worker):
         *,
         group: str,
         metrics: Metrics | None = None,
+        registry: PartnerRegistry | None = None,
     ) -> None:
         super().__init__(idle_wait=0.0)
         self.service, self.bootstrap, self.group = service, bootstrap, group
-        self.metrics = metrics or Metrics()
+        self.registry = registry
+        self.metrics = metrics or Metrics(service.channels)
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
 
@@ -84,20 +89,38 @@ class Ingress(Worker):
                 handled += 1
         return handled
 
+    def publisher(self, partner: str | None, topic: str) -> Publisher:
+        """Who wrote `topic`: the registered partner it names (its rights apply, as on HTTP), or
+        the operator for a topic without a partner. An unregistered or revoked partner is refused
+        (the message goes to the dead-letter topic)."""
+        if partner is None:
+            return Publisher.operator(
+                Provenance(partner="operator", auth_method=AuthMethod.KAFKA, credential=topic)
+            )
+        found = self.registry.partner_named(partner) if self.registry else None
+        if found is None:
+            raise UnauthenticatedError(f"partner {partner} of topic {topic} is not registered")
+        provenance = Provenance(partner=partner, auth_method=AuthMethod.KAFKA, credential=topic)
+        return Publisher(rights=found.rights, provenance=provenance)
+
     def _handle(self, record: ConsumerRecord, producer: KafkaProducer) -> None:
         channel, partner = ingress_source(record.topic)
         content_type = _header(record, "content-type")
         try:
             result = self.service.ingest(
-                channel, record.value or b"", content_type, partner=partner
+                channel,
+                record.value or b"",
+                content_type,
+                partner=partner,
+                publisher=self.publisher(partner, record.topic),
             )
         except ContentionError:
             raise
         except AlertHubError as exc:
             self._dead_letter(record, producer, channel, exc)
-            self.metrics.inc("alerthub_messages_total", channel=channel, outcome=type(exc).__name__)
+            self.metrics.message(channel, exc)
             return
-        self.metrics.inc("alerthub_messages_total", channel=channel, outcome="accepted")
+        self.metrics.message(channel, None, sum(len(a.events) for a in result.accepted))
         log.info(
             "ingress.accepted",
             channel=channel,

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,9 +25,12 @@ STARTED: list[Server] = []  # every server a test started, stopped at the end of
 
 
 class Server:
+    """One `alerthub serve`; on first start it creates the local partner, whose key it keeps."""
+
     def __init__(
-        self, data_dir: Path, log: Path, *args: str, ready_timeout: float = 30, **env: str
+        self, data_dir: Path, log: Path, *args: str, ready_timeout: float = 120, **env: str
     ) -> None:
+        self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -66,6 +70,16 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"server not ready: {self.log.read_text()[-2000:]}")
 
+    @property
+    def key(self) -> str:
+        """The local partner's API key, as the hub wrote it to its data directory."""
+        return (self.data_dir / "local-partner.key").read_text().strip()
+
+    def client(self, key: str | None = None, **options: Any) -> httpx.Client:
+        """An HTTP client that authenticates as the local partner (or with `key`)."""
+        headers = {"authorization": f"Bearer {key or self.key}"}
+        return httpx.Client(**({"base_url": self.url, "timeout": 10, "headers": headers} | options))
+
     def stop(self) -> None:
         if self.process.poll() is not None:
             return
@@ -87,5 +101,5 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def client(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as c:
+    with server.client() as c:
         yield c

@@ -50,7 +50,7 @@ def storm(identifier: str, *, points: int = 5, description: str = "storm") -> by
 def test_a_polygon_over_the_limit_is_a_422_naming_it_and_nothing_is_recorded(
     bounded: Server,
 ) -> None:
-    with httpx.Client(base_url=bounded.url) as client:
+    with bounded.client() as client:
         before = client.get("/v1/alerts", params={"lifecycle": "all"}).json()["items"]
         response = client.post(
             "/v1/channels/cap/messages", content=storm("big", points=51), headers=XML
@@ -70,7 +70,8 @@ def test_a_polygon_over_the_limit_is_a_422_naming_it_and_nothing_is_recorded(
 
 def test_a_text_over_the_limit_is_a_422(bounded: Server) -> None:
     body = storm("long", description="x" * 1001)
-    response = httpx.post(f"{bounded.url}/v1/channels/cap/messages", content=body, headers=XML)
+    with bounded.client() as client:
+        response = client.post("/v1/channels/cap/messages", content=body, headers=XML)
     assert response.status_code == 422
     assert response.json()["limit"] == "text_chars"
 
@@ -138,6 +139,7 @@ def test_a_client_that_never_finishes_its_body_is_disconnected_and_nothing_is_re
     with _connect(bounded) as sock:
         head = (
             f"POST /v1/channels/cap/messages HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {bounded.key}\r\n"
             f"Content-Type: application/cap+xml\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         sock.sendall(head.encode() + body[:100])

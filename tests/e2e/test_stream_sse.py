@@ -43,7 +43,7 @@ def post(client: httpx.Client, channel: str, path: Path) -> list[tuple[str, int]
 def posted(server: Server) -> list[tuple[str, int]]:
     files = [("amber", p) for p in sorted((EXAMPLES / "amber").glob("0*.json"))]
     files += [("cap", p) for p in sorted((EXAMPLES / "cap").glob("*.xml"))]
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with server.client() as client:
         return [event for channel, path in files for event in post(client, channel, path)]
 
 
@@ -116,7 +116,7 @@ def test_without_an_id_the_stream_is_a_live_tail(
         reader = threading.Thread(target=lambda: got.extend(read_events(response, 1)))
         reader.start()
         path = EXAMPLES / "burgernet" / "01-vermissing-start.json"
-        with httpx.Client(base_url=server.url, timeout=10) as other:
+        with server.client() as other:
             new = post(other, "burgernet", path)
         reader.join(timeout=10)
     assert keys(got) == new[:1]

@@ -168,6 +168,9 @@ def test_csv_rows_carry_the_message_head_and_first_info(
     ended = [r for r in rows if r["event_type"] == "AlertEnded"]
     assert ended
     assert ended[0]["outcome"] == "found"
+    assert {(r["publisher"], r["auth_method"], r["signature"]) for r in rows} == {
+        ("operator", "local", "absent")
+    }  # every row names who published it
 
 
 def test_jsonl_lines_are_envelope_records(history: tuple[Hub, list[list[StreamRecord]]]) -> None:

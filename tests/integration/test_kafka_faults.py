@@ -49,7 +49,7 @@ def test_hub_killed_mid_relay_loses_nothing(tmp_path: Path, kafka: KafkaBroker) 
     settings = kafka_settings(kafka)
     server = start_server(tmp_path, settings)
     ids = [unique("K") for _ in range(60)]
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         for identifier in ids[:20]:
             assert (
                 client.post(
@@ -73,7 +73,7 @@ def test_hub_killed_mid_relay_loses_nothing(tmp_path: Path, kafka: KafkaBroker) 
             kafka.start()
     server = start_server(tmp_path, settings)
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             for identifier in ids[40:]:
                 client.post(
                     "/v1/channels/cap/messages", content=cap_message(identifier), headers=XML

@@ -23,6 +23,8 @@ from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
 
 from devtools.kafka_broker import KafkaBroker
 from hub.security.recheck import originals
+from domain.partner import PartnerRights
+from domain.provenance import OPERATOR
 from hub.streaming.topics import DEADLETTER, ingress_topic
 from tests.conftest import EXAMPLES, HubFactory, kafka_skip_reason
 from tests.integration.kafka_helpers import eventually, kafka_settings, read_topic
@@ -96,6 +98,8 @@ def test_a_partner_publishes_on_its_own_topic_and_the_hub_names_it_publisher(
     make_hub: HubFactory, secured: KafkaBroker
 ) -> None:
     hub = make_hub(**kafka_settings(secured, kafka_ingress=True))
+    rights = PartnerRights(channels=frozenset({"cap"}), senders=frozenset({"hsas@dhs.gov"}))
+    hub.registry.add("vr-a", rights, OPERATOR.to_json())  # the same rights as on HTTP apply
     hub.start()
     producer = partner(secured, "vr-a")
     producer.send(ingress_topic("cap", "vr-a"), value=CAP[0].read_bytes(), headers=CT).get(30)

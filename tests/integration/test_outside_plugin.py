@@ -114,6 +114,8 @@ def test_a_served_hub_takes_a_bealert_message_and_shows_it_natively(
     venv: Venv, tmp_path: Path
 ) -> None:
     with served(venv, tmp_path) as url, httpx.Client(base_url=url, timeout=10) as client:
+        key = (tmp_path / "data" / "local-partner.key").read_text().strip()
+        client.headers["authorization"] = f"Bearer {key}"
         posted = client.post(
             "/v1/channels/bealert/messages",
             content=SAMPLE.read_bytes(),

@@ -23,6 +23,7 @@ from domain.commands import EndAlert, Outcome
 from domain.errors import AlertHubError
 from domain.identity import NAMESPACE
 from domain.model import AlertMessage, Area, Circle, Info, MessageRef, NamedValue, Resource
+from domain.provenance import Provenance, SignatureVerdict
 from hub.streaming.avro import (
     ENVELOPE,
     AvroCodec,
@@ -258,7 +259,7 @@ def test_an_old_writer_reads_with_the_current_reader(tmp_path: Path) -> None:
     body.seek(0, io.SEEK_END)
     schemaless_writer(body, old_schema, record)  # the extra causation_id is dropped
     codec = AvroCodec(directory)
-    assert len(codec.writer_schemas) == 2
+    assert len(codec.writer_schemas) == len(history_files(SCHEMAS)) + 1
     assert codec.decode(body.getvalue()) == event
     assert codec.read(body.getvalue())["causation_id"] is None
 
@@ -273,6 +274,8 @@ def test_the_current_version_is_kept_in_history(codec: AvroCodec) -> None:
     assert alone[-1] == codec.fingerprint_hex
 
 
+MODELS = [AlertMessage, Info, Area, Circle, NamedValue, Resource, MessageRef, Provenance]
+MODELS += [SignatureVerdict]
 MODELS = [AlertMessage, Info, Area, Circle, NamedValue, Resource, MessageRef]
 
 
@@ -288,7 +291,22 @@ def test_payload_records_mirror_the_events(
     codec: AvroCodec, event_class: type[Aggregate.Event]
 ) -> None:
     """Each payload branch carries exactly its event's own fields (the envelope the rest)."""
-    envelope = {"originator_id", "originator_version", "timestamp"}
+    envelope = {"originator_id", "originator_version", "timestamp", "provenance"}
     fields = codec.schema["__named_schemas"][f"alerthub.v1.{event_class.__name__}"]["fields"]
     own = [f.name for f in dataclasses.fields(event_class) if f.name not in envelope]
     assert sorted(f["name"] for f in fields) == sorted(own)
+
+
+def test_events_written_before_provenance_decode_with_none(codec: AvroCodec) -> None:
+    """Version 0001 had no provenance: its values still decode, the publisher unknown."""
+    first = load_schema(str(history_files(SCHEMAS)[0]))
+    record = codec.to_record(issued())
+    body = io.BytesIO(b"\xc3\x01" + schema_fingerprint(first))
+    body.seek(0, io.SEEK_END)
+    schemaless_writer(body, first, record)
+    assert codec.decode(body.getvalue()).provenance is None  # type: ignore[attr-defined]
+    assert codec.decode(codec.encode(issued())[0]).provenance == {  # type: ignore[attr-defined]
+        "partner": "operator",
+        "auth_method": "local",
+        "signature": {"verdict": "absent"},
+    }

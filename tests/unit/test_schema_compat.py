@@ -94,12 +94,13 @@ def test_cli_freezes_a_compatible_candidate_once(
 ) -> None:
     """--freeze keeps a new compatible version as the next self-contained history file."""
     schemas = schemas_with(tmp_path, OPTIONAL)
+    kept = [p.name for p in history_files(schemas)]
     assert main(["--schemas", str(schemas), "--freeze"]) == 0
     assert "kept as" in capsys.readouterr().out
-    assert [p.name for p in history_files(schemas)] == ["0001.avsc", "0002.avsc"]
+    assert [p.name for p in history_files(schemas)] == [*kept, f"{len(kept) + 1:04d}.avsc"]
     assert main(["--schemas", str(schemas), "--freeze"]) == 0
     assert "already kept as" in capsys.readouterr().out
-    assert len(history_files(schemas)) == 2
+    assert len(history_files(schemas)) == len(kept) + 1
 
 
 def test_cli_reports_a_broken_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,63 @@
+"""FastAPI dependencies for who is calling: `PartnerDep` for writes, `AdminDep` for operations
+that act for everyone, `ReaderDep` for reads that show more to partners than to the public.
+
+Use them in a route signature and the route is protected; the OpenAPI document then shows the
+bearer scheme on it. Every authenticated request binds the partner to its log lines (the access
+log included), and the request id to its provenance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from domain.errors import ForbiddenError
+from domain.rights import Publisher
+from hub.api.deps import HubDep
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An AlertHub API key (ahk_...) or an OAuth 2.0 access token of the issuer",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def optional_partner(request: Request, hub: HubDep, _: Credentials) -> Publisher | None:
+    """The calling partner, None when the request carries no credentials (bad ones: 401)."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return None
+    return await require_partner(request, hub, _)
+
+
+async def require_partner(request: Request, hub: HubDep, _: Credentials) -> Publisher:
+    """The calling partner; 401 (with WWW-Authenticate) without valid credentials."""
+    publisher = await run_in_threadpool(  # argon2 is deliberately slow: off the event loop
+        hub.auth.authenticate,
+        request.headers.get("authorization"),
+        client_address(request),
+        getattr(request.state, "request_id", None),
+    )
+    request.state.partner = publisher.name
+    structlog.contextvars.bind_contextvars(partner=publisher.name)
+    return publisher
+
+
+async def require_admin(publisher: Annotated[Publisher, Depends(require_partner)]) -> Publisher:
+    """An administrator; 403 naming the right `admin` for any other partner."""
+    if not publisher.rights.admin:
+        raise ForbiddenError(f"partner {publisher.name} is not an administrator", right="admin")
+    return publisher
+
+
+PartnerDep = Annotated[Publisher, Depends(require_partner)]
+AdminDep = Annotated[Publisher, Depends(require_admin)]
+ReaderDep = Annotated[Publisher | None, Depends(optional_partner)]
