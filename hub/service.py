@@ -37,7 +37,6 @@ from domain.rights import Publisher, SnapshotLimit
 from domain.state import AlertState
 from hub.limits import Limits
 from hub.security.signatures import (
-    ANY_SIGNATURE,
     SignatureCheck,
     SigningPolicy,
     Verdict,

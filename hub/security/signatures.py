@@ -89,6 +89,7 @@ def signing_policy(rights: PartnerRights) -> SigningPolicy:
     pinned = tuple(load_certificate(pem.encode()) for pem in rights.certificates)
     return SigningPolicy(pinned, rights.require_signature)
 
+
 ABSENT = SignatureCheck(Verdict.ABSENT, reason="the message carries no enveloped signature")
 
 

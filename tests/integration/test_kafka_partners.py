@@ -22,9 +22,9 @@ from kafka.admin._acls import (
 from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
 
 from devtools.kafka_broker import KafkaBroker
-from hub.security.recheck import originals
 from domain.partner import PartnerRights
 from domain.provenance import OPERATOR
+from hub.security.recheck import originals
 from hub.streaming.topics import DEADLETTER, ingress_topic
 from tests.conftest import EXAMPLES, HubFactory, kafka_skip_reason
 from tests.integration.kafka_helpers import eventually, kafka_settings, read_topic
