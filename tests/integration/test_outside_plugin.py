@@ -173,7 +173,7 @@ def served(venv: Venv, folder: Path) -> Iterator[str]:
             process.wait()
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
