@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from hub.api.deps import HubDep
 from hub.api.feeds import router as feeds_router
@@ -21,8 +21,8 @@ from hub.api.routes import router
 from hub.api.stream import router as stream_router
 from hub.api.views import router as views_router
 from hub.bootstrap import Hub
-from hub.web import install_page
 from hub.metrics import CONTENT_TYPE
+from hub.web import install_page
 
 log = structlog.get_logger("hub.api")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -35,7 +35,7 @@ def publish(client: httpx.Client, body: bytes) -> str:
 @pytest.fixture(scope="module")
 def published(server: Server) -> dict[str, str]:
     """A public alert, a Test one and a Restricted one, by what they are."""
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with server.client(timeout=10) as client:
         return {
             "public": publish(client, cap_xml(f"feed-{uuid.uuid4()}")),
             "test": publish(client, cap_xml(f"feed-{uuid.uuid4()}", status="Test")),
@@ -121,7 +121,7 @@ def test_two_hubs_chain_through_the_feed(server: Server, tmp_path: Path) -> None
     second = Server(tmp_path / "data", tmp_path / "second.log", **env)
     try:
         identifier = f"chain-{uuid.uuid4()}"
-        with httpx.Client(base_url=server.url, timeout=10) as first:
+        with server.client(timeout=10) as first:
             publish(first, cap_xml(identifier, headline="Via de keten"))
             publish(first, cap_xml(f"chain-{uuid.uuid4()}", status="Exercise"))
 

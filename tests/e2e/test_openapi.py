@@ -66,6 +66,8 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         str(CONFIG),
         "run",
         f"{server.url}/openapi.json",
+        "--header",
+        f"Authorization: Bearer {server.key}",
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--max-examples",

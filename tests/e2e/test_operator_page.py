@@ -62,7 +62,7 @@ def publish(server: Server, body: bytes) -> str:
     response = httpx.post(
         f"{server.url}/v1/channels/cap/messages",
         content=body,
-        headers={"content-type": "application/cap+xml"},
+        headers={"content-type": "application/cap+xml", "authorization": f"Bearer {server.key}"},
         timeout=10,
     )
     assert response.status_code == 202, response.text
