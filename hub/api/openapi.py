@@ -7,7 +7,7 @@ FastAPI's generated document is completed here, once, from what the running hub 
   sample messages as examples when the source tree's `examples/messages/<name>/` is present;
 - every error answer as RFC 9457 problem+json (`Problem`): 400 for bad parameters (never
   FastAPI's 422 validation shape, which the hub does not send), 404 where a path names something,
-  and the write errors 409/413/415/422/503 on messages.
+  and the write errors 409/413/415/422/503 on messages; 401/403/429 wherever credentials are read.
 
 The documentation pages load Swagger UI and ReDoc from the `fastapi-offline` package's files,
 served by the hub itself: no CDN, so they work on a machine without internet.
@@ -151,6 +151,10 @@ def _problem_answers(path: str, operation: dict[str, Any]) -> None:
         responses["400"] = _problem("a parameter is malformed; `errors` names each one")
     if "{" in path:
         responses["404"] = _problem("nothing by that name or id")
+    if operation.get("security"):  # a bearer credential is read (required or optional)
+        responses["401"] = _problem("the credentials are missing, unknown, revoked or expired")
+        responses["403"] = _problem("the partner lacks a right this needs; `detail` names it")
+        responses["429"] = _problem("too many failed authentications from this address")
 
 
 def _channel_operation(
