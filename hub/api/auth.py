@@ -19,23 +19,35 @@ from domain.errors import ForbiddenError
 from domain.rights import Publisher
 from hub.api.deps import HubDep
 
+OPTIONAL_SCHEME = "OptionalBearer"
+"""Marks reads where credentials are optional; the OpenAPI document turns it into "bearer or
+nothing" (`hub.api.openapi`), so clients and fuzzers know anonymous reads are meant."""
+
 bearer = HTTPBearer(
     auto_error=False,
     description="An AlertHub API key (ahk_...) or an OAuth 2.0 access token of the issuer",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+optional_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name=OPTIONAL_SCHEME,
+    description="The same credential, optional: without it the public's view is answered",
+)
+OptionalCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(optional_bearer)]
 
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def optional_partner(request: Request, hub: HubDep, _: Credentials) -> Publisher | None:
+async def optional_partner(
+    request: Request, hub: HubDep, credentials: OptionalCredentials
+) -> Publisher | None:
     """The calling partner, None when the request carries no credentials (bad ones: 401)."""
     authorization = request.headers.get("authorization")
     if authorization is None:
         return None
-    return await require_partner(request, hub, _)
+    return await require_partner(request, hub, credentials)
 
 
 async def require_partner(request: Request, hub: HubDep, _: Credentials) -> Publisher:

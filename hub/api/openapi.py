@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from adapters.base import Channel
+from hub.api.auth import OPTIONAL_SCHEME
 
 PROBLEM_JSON = "application/problem+json"
 MESSAGES_PATH = "/v1/channels/{channel}/messages"
@@ -110,6 +111,7 @@ def complete(schema: dict[str, Any], channels: Mapping[str, Channel]) -> dict[st
     components["ProblemLocation"] = components["Problem"].pop("$defs")["ProblemLocation"]
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    _optional_security(schema)
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             _problem_answers(path, operation)
@@ -120,6 +122,20 @@ def complete(schema: dict[str, Any], channels: Mapping[str, Channel]) -> dict[st
         operation["responses"]["202"]["links"] = links
         schema["paths"][f"/v1/channels/{name}/messages"] = {"post": operation}
     return schema
+
+
+def _optional_security(schema: dict[str, Any]) -> None:
+    """Reads that take an optional credential: "the bearer scheme, or nothing" (one scheme)."""
+    schemes = schema.get("components", {}).get("securitySchemes", {})
+    optional = schemes.pop(OPTIONAL_SCHEME, None)
+    if optional is None:
+        return
+    required = next(iter(schemes), None)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            security = operation.get("security", [])
+            if any(OPTIONAL_SCHEME in item for item in security):
+                operation["security"] = [{required: []}, {}] if required else [{}]
 
 
 def _links(paths: dict[str, Any]) -> dict[str, Any]:

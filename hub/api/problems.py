@@ -22,9 +22,9 @@ from domain.errors import (
     MassEndRefusedError,
     NotFoundError,
     PayloadTooLargeError,
-    UnavailableError,
     RateLimitedError,
     UnauthenticatedError,
+    UnavailableError,
     UnsupportedMediaTypeError,
 )
 
@@ -83,7 +83,7 @@ async def _hub_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, status, slug, str(exc), headers, **extra)
 
 
-def _details(exc: AlertHubError) -> tuple[dict[str, Any], dict[str, str]]:
+def _details(exc: AlertHubError) -> tuple[dict[str, Any], dict[str, str]]:  # noqa: PLR0911 - one case each
     """What an error adds to its problem document (extension members) and headers."""
     match exc:
         case InvalidMessageError():
