@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.cap.atom import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE, render_feed
 from adapters.cap.render import render_cap
 from domain.errors import AlertNotFoundError
-from domain.model import Scope, Status
 from domain.state import AlertState
 from hub.api.conditional import conditional_response
 from hub.api.deps import HubDep
@@ -35,9 +34,6 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def is_public(state: AlertState) -> bool:
-    """What the public may see: an Actual alert addressed to the public."""
-    return state.current.status is Status.ACTUAL and state.current.scope is Scope.PUBLIC
 
 
 @router.get(
@@ -69,7 +65,7 @@ def _feed_states(hub: Hub, feed: str, now: datetime) -> tuple[list[AlertState], 
     selects = (lambda _: True) if feed == ALL else hub.service.channel(feed).selects
     conn = hub.views.connect()
     states = query_alerts(conn, AlertQuery(limit=_FEED_LIMIT), now)
-    public = [state for state in states if is_public(state) and selects(state)]
+    public = [state for state in states if state.current.is_public and selects(state)]
     return public, last_change(conn, now) or _EPOCH
 
 
@@ -85,7 +81,7 @@ def _feed_states(hub: Hub, feed: str, now: datetime) -> tuple[list[AlertState], 
 def alert_cap(alert_id: UUID, request: Request, hub: HubDep) -> Response:
     """The alert's current message as a CAP 1.2 document (public alerts only)."""
     state = get_alert(hub.views.connect(), alert_id)
-    if state is None or not is_public(state):
+    if state is None or not state.current.is_public:
         raise AlertNotFoundError(f"no public alert {alert_id}")
     body = render_cap(state.current).encode()
     return conditional_response(request, body, CAP_MEDIA_TYPE, state.updated_at)
