@@ -22,7 +22,8 @@ CSV_COLUMNS = (
     "sender", "identifier", "sent", "status", "msg_type", "scope", "references", "incidents",
     "thread", "outcome", "reason", "info_count", "info_index", "language", "event", "urgency",
     "severity", "certainty", "headline", "description", "instruction", "effective", "onset",
-    "expires", "areas", "geocodes", "circles", "area_wkt",
+    "expires", "areas", "geocodes", "circles", "area_wkt", "publisher", "auth_method",
+    "signature",
 )  # fmt: skip
 
 
@@ -40,10 +41,22 @@ def table_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
         "incidents": " ".join(message.get("incidents") or []),
         **{k: payload.get(k) for k in ("thread", "outcome", "reason")},
         "info_count": len(infos),
+        **_provenance(body.get("provenance")),
     }
     if not infos:
         return [head | {"info_index": None}]
     return [head | {"info_index": i} | _info_columns(info) for i, info in enumerate(infos)]
+
+
+def _provenance(provenance: dict[str, Any] | None) -> dict[str, Any]:
+    """Who published the event's message (empty for events recorded before provenance)."""
+    if not provenance:
+        return {"publisher": None, "auth_method": None, "signature": None}
+    return {
+        "publisher": provenance["partner"],
+        "auth_method": provenance["auth_method"],
+        "signature": provenance["signature"]["verdict"],
+    }
 
 
 def _info_columns(info: dict[str, Any]) -> dict[str, Any]:

@@ -34,8 +34,6 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
-
-
 @router.get(
     "/feeds/{feed}.atom",
     tags=["feeds"],
