@@ -84,6 +84,14 @@ class LimitExceededError(InvalidMessageError):
         self.limit = limit
 
 
+class InvalidQueryError(AlertHubError):
+    """A read asked for something that cannot be answered (a place off the globe, say)."""
+
+    def __init__(self, message: str, *, location: str = "") -> None:
+        self.location = location
+        super().__init__(message)
+
+
 class ConflictError(AlertHubError):
     """The message is well formed but contradicts the recorded history."""
 

@@ -41,3 +41,8 @@ def validate_geocode(name: str, value: str) -> None:
     rule = _PATTERNS.get(name)
     if rule is not None and not rule[0].match(value):
         raise ValueError(f"{name} value {value!r} is invalid: {rule[1]}")
+
+
+def is_dutch_code_system(name: str) -> bool:
+    """Whether a geocode's valueName is one of the Dutch code systems above (a Dutch place)."""
+    return name in _PATTERNS

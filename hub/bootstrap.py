@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from adapters.base import Channel, discover_channels
+from adapters.territory import keep_to_territories
 from domain.rights import SnapshotLimit
+from geography import Geography
 from hub.logging import configure_logging
 from hub.metrics import Metrics
 from hub.polling import feed_workers
@@ -38,9 +40,10 @@ from hub.streaming.kafka import KafkaStream
 from hub.streaming.relay import Relay, kafka_producer
 from hub.streaming.topics import DEADLETTER, ensure_topics, ingress_topic
 from hub.worker import Lease, Worker, always
-from projections.alerts import AlertsProjection, open_threads
+from projections.alerts import AlertsProjection, Places, open_threads
 from projections.channel_views import ChannelViewsProjection
 from projections.database import ViewDatabase
+from projections.places import PlacesProjection
 from projections.stream import EventStream
 
 
@@ -73,6 +76,7 @@ class Hub:
     settings: Settings
     store: EventStore
     channels: Mapping[str, Channel]
+    geography: Geography
     service: IngestService
     views: ViewDatabase
     stream: EventStream
@@ -117,7 +121,10 @@ def bootstrap(
     """Build the hub described by `settings`; `channels` overrides discovery (tests of plugins)."""
     if configure_logs:
         configure_logging(settings)
-    found = discover_channels() if channels is None else channels
+    geography = Geography()  # reads its data file on first use, not here
+    found = keep_to_territories(
+        discover_channels() if channels is None else channels, {"NL": geography.in_netherlands}
+    )
     store = open_store(settings)
     try:
         views = open_views(settings)
@@ -145,7 +152,7 @@ def bootstrap(
     follower = Follower(
         stream,
         views,
-        live_projections(found),
+        live_projections(found, geography),
         poll_interval=settings.projection_poll_interval,
         lease=leases.projector if relay is None else always,  # Kafka: the group shares
     )
@@ -154,6 +161,7 @@ def bootstrap(
         settings,
         store,
         found,
+        geography,
         service,
         views,
         stream,
@@ -177,10 +185,14 @@ def bootstrap(
 
 
 def live_projections(
-    channels: Mapping[str, Channel], prefix: str = ""
-) -> list[AlertsProjection | ChannelViewsProjection]:
+    channels: Mapping[str, Channel], places: Places, prefix: str = ""
+) -> list[AlertsProjection | ChannelViewsProjection | PlacesProjection]:
     """The views the hub keeps up to date (and `projections rebuild` can rebuild)."""
-    return [AlertsProjection(prefix), ChannelViewsProjection(channels, prefix)]
+    return [
+        AlertsProjection(prefix),
+        ChannelViewsProjection(channels, prefix),
+        PlacesProjection(places, prefix),
+    ]
 
 
 def _wanted(settings: Settings, worker: Worker) -> bool:

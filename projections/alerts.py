@@ -7,9 +7,10 @@ not stored: `expires_at` is, and "expired" is decided against the clock at query
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.alert import AlertEvent, AlertIssued, evolve
@@ -120,8 +121,24 @@ class AlertQuery:
     channel: str | None = None
     geocode: str | None = None
     status: str | None = None
+    point: tuple[float, float] | None = None  # lat, lon: alerts whose area covers it
     limit: int = 100
     offset: int = 0
+
+
+Covers = Callable[[AlertState, float, float], bool]
+"""The exact test of a point against an alert's area (the composition root's geography)."""
+
+# A geocode matches alerts that name it and alerts whose area covers that place (`places.py`);
+# a point narrows by bounding box here, then `Covers` decides exactly.
+_GEOCODE_SQL = (
+    "a.alert_id IN (SELECT alert_id FROM alert_geocodes WHERE value = :geocode"
+    " UNION SELECT alert_id FROM alert_places WHERE code = :geocode)"
+)
+_POINT_SQL = (
+    "a.alert_id IN (SELECT alert_id FROM alert_bounds WHERE :lat BETWEEN min_lat AND max_lat"
+    " AND :lon BETWEEN min_lon AND max_lon)"
+)
 
 
 # Lifecycle is derived at query time from two stored columns: the one rule for every view.
@@ -132,8 +149,11 @@ LIFECYCLE_SQL = {
 }
 
 
-def find_alerts(conn: Connection, query: AlertQuery, now: datetime) -> list[AlertState]:
-    where, params = ["1=1"], {"now": utc_text(now), "limit": query.limit, "offset": query.offset}
+def find_alerts(
+    conn: Connection, query: AlertQuery, now: datetime, covers: Covers | None = None
+) -> list[AlertState]:
+    where: list[str] = ["1=1"]
+    params: dict[str, Any] = {"now": utc_text(now), "limit": query.limit, "offset": query.offset}
     if query.lifecycle is not None:
         where.append(LIFECYCLE_SQL[query.lifecycle])
     if query.status is not None:
@@ -143,13 +163,21 @@ def find_alerts(conn: Connection, query: AlertQuery, now: datetime) -> list[Aler
         where.append("a.alert_id IN (SELECT alert_id FROM alert_channels WHERE channel = :channel)")
         params["channel"] = query.channel
     if query.geocode is not None:
-        where.append("a.alert_id IN (SELECT alert_id FROM alert_geocodes WHERE value = :geocode)")
+        where.append(_GEOCODE_SQL)
         params["geocode"] = query.geocode
+    page = " LIMIT :limit OFFSET :offset"
+    if query.point is not None:
+        where.append(_POINT_SQL)
+        params["lat"], params["lon"] = query.point
+        page = ""  # the exact test comes after SQL, so the page is cut after it
     sql = (
-        f"SELECT a.state FROM alerts a WHERE {' AND '.join(where)}"
-        " ORDER BY a.sent DESC, a.alert_id LIMIT :limit OFFSET :offset"
+        f"SELECT a.state FROM alerts a WHERE {' AND '.join(where)} ORDER BY a.sent DESC, a.alert_id"
     )
-    return [AlertState.model_validate_json(row[0]) for row in conn.execute(sql, params)]
+    found = [AlertState.model_validate_json(row[0]) for row in conn.execute(sql + page, params)]
+    if query.point is None:
+        return found
+    exact = [s for s in found if covers is None or covers(s, *query.point)]
+    return exact[query.offset : query.offset + query.limit]
 
 
 def alerts_as_of(conn: Connection, moment: datetime) -> list[AlertState]:
@@ -172,24 +200,49 @@ def alert_as_of(conn: Connection, alert_id: UUID, moment: datetime) -> AlertStat
     return None if row is None else AlertState.model_validate_json(row[0])
 
 
-def matches(state: AlertState, query: AlertQuery, now: datetime) -> bool:
+def matches(
+    state: AlertState, query: AlertQuery, now: datetime, places: Places | None = None
+) -> bool:
     """The same filters as `find_alerts`, on states in memory (as-of queries)."""
     geocodes = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
+    if query.geocode is not None and places is not None and query.geocode not in geocodes:
+        geocodes |= places.codes_of(state)
     return (
         (query.lifecycle is None or state.lifecycle(now) is query.lifecycle)
         and (query.status is None or state.current.status.value == query.status)
         and (query.channel is None or query.channel in state.channels)
         and (query.geocode is None or query.geocode in geocodes)
+        and (query.point is None or places is None or places.covers(state, *query.point))
     )
 
 
+class Places(Protocol):
+    """Where an alert lies (the hub's `geography.Geography`, handed in by the composition root)."""
+
+    def codes_of(self, alert: AlertState) -> set[str]:
+        """Codes of the places (NL, PVxx, VRxx, GMxxxx) the alert's area overlaps."""
+        ...
+
+    def bounds(self, alert: AlertState) -> tuple[float, float, float, float] | None:
+        """min_lat, min_lon, max_lat, max_lon of the alert's area; None if it has no shape."""
+        ...
+
+    def covers(self, alert: AlertState, lat: float, lon: float) -> bool: ...
+
+    def in_netherlands(self, alert: AlertState) -> bool: ...
+
+
 def query_alerts(
-    conn: Connection, query: AlertQuery, now: datetime, as_of: datetime | None = None
+    conn: Connection,
+    query: AlertQuery,
+    now: datetime,
+    as_of: datetime | None = None,
+    places: Places | None = None,
 ) -> list[AlertState]:
     """Alerts now (indexed SQL) or as recorded at `as_of` (lifecycle and expiry judged then)."""
     if as_of is None:
-        return find_alerts(conn, query, now)
-    found = [s for s in alerts_as_of(conn, as_of) if matches(s, query, as_of)]
+        return find_alerts(conn, query, now, places.covers if places else None)
+    found = [s for s in alerts_as_of(conn, as_of) if matches(s, query, as_of, places)]
     found.sort(key=lambda s: str(s.alert_id))
     found.sort(key=lambda s: s.current.sent, reverse=True)  # stable: same order as the SQL
     return found[query.offset : query.offset + query.limit]

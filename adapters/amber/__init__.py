@@ -27,6 +27,7 @@ BURGERNET_AMBER = "burgernet:amberAlert"  # the Burgernet channel's flag, carrie
 
 class AmberChannel:
     name: str = CHANNEL
+    territory = "NL"  # a Dutch system: its view shows only alerts in the Netherlands
     media_types: tuple[str, ...] = (MEDIA_TYPE,)
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:

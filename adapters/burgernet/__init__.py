@@ -28,6 +28,7 @@ MEDIA_TYPE = "application/json"
 
 class BurgernetChannel:
     name = "burgernet"
+    territory = "NL"  # a Dutch system: its view shows only alerts in the Netherlands
     media_types: tuple[str, ...] = (MEDIA_TYPE,)
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:

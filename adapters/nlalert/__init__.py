@@ -32,6 +32,7 @@ _LIFE_THREATENING = frozenset({Severity.EXTREME, Severity.SEVERE})
 
 class NlAlertChannel:
     name: str = CHANNEL
+    territory = "NL"  # a Dutch system: its view shows only alerts in the Netherlands
     media_types: tuple[str, ...] = (MEDIA_TYPE, "application/vnd.nlalert+json")
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:

@@ -18,6 +18,7 @@ from domain.errors import (
     ForbiddenError,
     InvalidMessageError,
     LimitExceededError,
+    InvalidQueryError,
     MalformedMessageError,
     MassEndRefusedError,
     NotFoundError,
@@ -41,6 +42,7 @@ _STATUS: tuple[tuple[type[AlertHubError], int, str], ...] = (
     (MalformedMessageError, 400, "malformed-message"),
     (LimitExceededError, 422, "limit-exceeded"),
     (InvalidMessageError, 422, "invalid-message"),
+    (InvalidQueryError, 400, "bad-request"),
     (ConflictError, 409, "conflict"),
     (NotFoundError, 404, "not-found"),
     (ContentionError, 503, "contention"),
@@ -83,7 +85,7 @@ async def _hub_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, status, slug, str(exc), headers, **extra)
 
 
-def _details(exc: AlertHubError) -> tuple[dict[str, Any], dict[str, str]]:  # noqa: PLR0911 - one case each
+def _details(exc: AlertHubError) -> tuple[dict[str, Any], dict[str, str]]:  # noqa: PLR0911
     """What an error adds to its problem document (extension members) and headers."""
     match exc:
         case InvalidMessageError():
@@ -101,6 +103,8 @@ def _details(exc: AlertHubError) -> tuple[dict[str, Any], dict[str, str]]:  # no
             return {"count": exc.count, "active": exc.active}, {}
         case UnavailableError():
             return {"reason": exc.reason}, {"Retry-After": str(exc.retry_after)}
+        case InvalidQueryError():
+            return {"errors": [{"location": f"query.{exc.location}", "message": str(exc)}]}, {}
     return {}, {}
 
 

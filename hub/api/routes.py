@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from domain.alert import AlertEvent, AlertIssued
-from domain.errors import AlertNotFoundError, PayloadTooLargeError
+from domain.errors import AlertNotFoundError, InvalidQueryError, PayloadTooLargeError
 from domain.model import Status
 from domain.rights import check_readable, may_read
 from domain.state import Lifecycle
@@ -121,6 +121,14 @@ def list_alerts(
     channel: Annotated[str | None, Query(max_length=64)] = None,
     geocode: Annotated[str | None, Query(max_length=128)] = None,
     status: Status | None = None,
+    point: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^\s*-?\d{1,2}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?\s*$",
+            description="LAT,LON (WGS 84): alerts whose area covers that place",
+        ),
+    ] = None,
     as_of: AsOf = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -128,6 +136,9 @@ def list_alerts(
     """Canonical alerts (active by default); with `as_of`, as recorded at that moment.
 
     The public sees Actual alerts for the Public; a partner also those of its channels.
+    `geocode` finds alerts that name the code and, for a Dutch place code (`GM0363`, `VR13`,
+    `PV27`), alerts whose polygons or circles overlap that place; `point` finds alerts whose area
+    covers the point.
     """
     now = as_of or datetime.now(UTC)
     query = AlertQuery(
@@ -135,14 +146,22 @@ def list_alerts(
         channel=channel,
         geocode=geocode,
         status=status.value if status else None,
+        point=None if point is None else _lat_lon(point),
         limit=limit,
         offset=offset,
     )
-    states = query_alerts(hub.views.connect(), query, now, as_of)
+    states = query_alerts(hub.views.connect(), query, now, as_of, hub.geography)
     items = [
         alert_document(s, now) for s in states if may_read(reader, s.channels, s.current.is_public)
     ]
     return {"as_of": as_of, "items": items}
+
+
+def _lat_lon(text: str) -> tuple[float, float]:
+    lat, lon = (float(part) for part in text.split(","))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidQueryError(f"point {text!r} is outside -90..90, -180..180", location="point")
+    return lat, lon
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"], response_model=Alert)

@@ -25,9 +25,9 @@ def _live(hub: Hub) -> dict[str, Callable[[str], Projection]]:
     """Each live projection by name, as a factory of a copy with a given table prefix."""
 
     def factory(index: int) -> Callable[[str], Projection]:
-        return lambda prefix: live_projections(hub.channels, prefix)[index]
+        return lambda prefix: live_projections(hub.channels, hub.geography, prefix)[index]
 
-    return {p.name: factory(i) for i, p in enumerate(live_projections(hub.channels))}
+    return {p.name: factory(i) for i, p in enumerate(live_projections(hub.channels, hub.geography))}
 
 
 def _status(hub: Hub) -> list[dict[str, Any]]:

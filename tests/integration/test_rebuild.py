@@ -54,11 +54,11 @@ def test_rebuilt_view_is_identical_to_the_live_one(make_hub: HubFactory) -> None
     before = snapshot(hub.views.connect())
     assert before["alerts"]
     assert before["channel_views"]
-    for index in (0, 1):  # alerts, then every channel's materialized view
+    for index in (0, 1, 2):  # alerts, every channel's materialized view, places
         report = rebuild(
             hub.views,
             EmbeddedStream(hub.store),
-            lambda prefix, i=index: live_projections(hub.channels, prefix)[i],
+            lambda prefix, i=index: live_projections(hub.channels, hub.geography, prefix)[i],
         )
         assert report.applied > 0
     assert snapshot(hub.views.connect()) == before

@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
         "hypothesis",
     },
     "projections": {"domain", "adapters", "projections", "eventsourcing.domain", "structlog"},
+    "geography": {"domain", "geography", "shapely", "structlog"},
 }
 
 
