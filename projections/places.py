@@ -8,9 +8,8 @@ by the composition root, so this module needs no geometry library.
 
 from __future__ import annotations
 
-import sqlite3
-
 from projections.alerts import Places, fold_into
+from projections.database import Connection
 from projections.stream import Event
 
 _SCHEMA = (
@@ -20,7 +19,8 @@ _SCHEMA = (
     " PRIMARY KEY (alert_id, code))",
     "CREATE INDEX IF NOT EXISTS {p}alerts_by_place ON {p}alert_places (code, alert_id)",
     "CREATE TABLE IF NOT EXISTS {p}alert_bounds (alert_id TEXT PRIMARY KEY,"
-    " min_lat REAL NOT NULL, min_lon REAL NOT NULL, max_lat REAL NOT NULL, max_lon REAL NOT NULL)",
+    " min_lat DOUBLE PRECISION NOT NULL, min_lon DOUBLE PRECISION NOT NULL,"
+    " max_lat DOUBLE PRECISION NOT NULL, max_lon DOUBLE PRECISION NOT NULL)",
 )
 
 
@@ -33,18 +33,19 @@ class PlacesProjection:
         self.places, self.prefix = places, prefix
         self.name = f"{prefix}places"
 
-    def create_tables(self, conn: sqlite3.Connection) -> None:
+    def create_tables(self, conn: Connection) -> None:
         for statement in _SCHEMA:
             conn.execute(statement.format(p=self.prefix))
 
-    def apply(self, conn: sqlite3.Connection, event: Event) -> None:
+    def apply(self, conn: Connection, event: Event) -> None:
         p = self.prefix
         state = fold_into(conn, f"{p}place_states", event)
         if state is None:
             return
         alert_id = str(state.alert_id)
         conn.execute(
-            f"INSERT OR REPLACE INTO {p}place_states VALUES (?,?,?)",
+            f"INSERT INTO {p}place_states VALUES (?,?,?) ON CONFLICT (alert_id)"
+            " DO UPDATE SET version=excluded.version, state=excluded.state",
             (alert_id, state.version, state.model_dump_json()),
         )
         conn.execute(f"DELETE FROM {p}alert_places WHERE alert_id=?", (alert_id,))
