@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from adapters.base import Channel, discover_channels
 from adapters.territory import keep_to_territories
@@ -39,6 +40,12 @@ from hub.streaming.ingress import Ingress
 from hub.streaming.kafka import KafkaStream
 from hub.streaming.relay import Relay, kafka_producer
 from hub.streaming.topics import DEADLETTER, ensure_topics, ingress_topic
+from hub.subscriptions.delivery import Deliverer, Policy
+from hub.subscriptions.mail import Mailer
+from hub.subscriptions.matcher import Matcher
+from hub.subscriptions.payload import PayloadBuilder
+from hub.subscriptions.service import SubscriptionService
+from hub.subscriptions.store import SubscriptionStore
 from hub.worker import Lease, Worker, always
 from projections.alerts import AlertsProjection, Places, open_threads
 from projections.channel_views import ChannelViewsProjection
@@ -84,6 +91,7 @@ class Hub:
     metrics: Metrics
     registry: PartnerRegistry
     auth: Authenticator
+    push: Push
     relay: Relay | None = None
     ingress: Ingress | None = None
     workers: list[Worker] = field(default_factory=list)
@@ -108,6 +116,7 @@ class Hub:
             worker.stop()
         self.leases.close()
         self.stream.close()
+        self.push.service.store.close()
         self.views.close()
         self.store.close()
 
@@ -157,6 +166,7 @@ def bootstrap(
         lease=leases.projector if relay is None else always,  # Kafka: the group shares
     )
     auth = Authenticator.from_settings(registry, settings)
+    push = build_push(settings, store, found, geography, registry)
     hub = Hub(
         settings,
         store,
@@ -169,6 +179,7 @@ def bootstrap(
         metrics,
         registry,
         auth,
+        push,
         relay,
         ingress,
     )
@@ -180,6 +191,8 @@ def bootstrap(
     hub.workers += feed_workers(service, settings.poll_feeds, settings.poll_interval)
     if settings.run_projector:
         hub.workers.append(follower)
+    if settings.run_deliveries:
+        hub.workers += [push.matcher, push.deliverer]
     _describe_metrics(hub)
     return hub
 
@@ -193,6 +206,72 @@ def live_projections(
         ChannelViewsProjection(channels, prefix),
         PlacesProjection(places, prefix),
     ]
+
+
+@dataclass(frozen=True)
+class Push:
+    """Subscriptions: the service the API and CLI use, and the matcher and delivery workers."""
+
+    service: SubscriptionService
+    matcher: Matcher
+    deliverer: Deliverer
+
+
+def build_push(
+    settings: Settings,
+    store: EventStore,
+    channels: Mapping[str, Channel],
+    geography: Geography,
+    registry: PartnerRegistry,
+) -> Push:
+    """The push side of the hub, wired from settings (its workers run where `run_deliveries`).
+
+    The matcher reads the store's own log in every mode: it needs the alert at each version from
+    the store anyway, and one matcher per hub keeps one position (run it in one process).
+    """
+    subscriptions = SubscriptionStore(settings.subscriptions_db)
+    mailer = (
+        Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+        if settings.smtp_host
+        else None
+    )
+    service = SubscriptionService(
+        subscriptions,
+        geography,
+        tuple(channels),
+        settings.public_url,
+        settings.webhook_allow_private,
+        mailer,
+        settings.delivery_timeout,
+    )
+    payloads = PayloadBuilder(store, settings.public_url)
+    policy = Policy(
+        settings.delivery_first_retry,
+        settings.delivery_max_retry,
+        settings.delivery_give_up_after,
+        settings.delivery_timeout,
+        settings.delivery_concurrency,
+    )
+    cap = channels.get("cap")
+
+    def cap_xml(alert_id: UUID, version: int) -> bytes | None:
+        return None if cap is None else cap.render(payloads.state(alert_id, version)).body
+
+    deliverer = Deliverer(subscriptions, payloads, policy, mailer, cap_xml)
+    matcher = Matcher(
+        EmbeddedStream(store),
+        subscriptions=subscriptions,
+        geography=geography,
+        may_read=lambda owner, channel: _may_use(registry, owner, channel),
+        on_queued=deliverer.wake,
+    )
+    return Push(service, matcher, deliverer)
+
+
+def _may_use(registry: PartnerRegistry, owner: str, channel: str) -> bool:
+    """A subscription's owner sees non-public alerts of the channels it holds rights on."""
+    partner = registry.partner_named(owner)
+    return partner is not None and partner.rights.may_use_channel(channel)
 
 
 def _wanted(settings: Settings, worker: Worker) -> bool:

@@ -98,6 +98,34 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=60.0, gt=0, description="Seconds between feed polls")
     run_relay: bool = Field(default=True, description="Publish recorded events to Kafka here")
     run_projector: bool = Field(default=True, description="Run the projections in this process")
+    run_deliveries: bool = Field(
+        default=True,
+        description="Match and deliver subscriptions in this process (exactly one process should)",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="This hub's address as subscribers reach it (links in deliveries and e-mail)",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhooks to loopback and private addresses (tests, closed networks)",
+    )
+    delivery_timeout: float = Field(default=10.0, gt=0, description="Seconds a receiver may take")
+    delivery_first_retry: float = Field(
+        default=1.0, gt=0, description="Seconds before the first retry (then doubling, jittered)"
+    )
+    delivery_max_retry: float = Field(default=300.0, gt=0, description="Longest wait between tries")
+    delivery_give_up_after: float = Field(
+        default=3600.0, gt=0, description="Seconds after which a failing delivery is dead-lettered"
+    )
+    delivery_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Deliveries sent side by side"
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail subscriptions")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server")
+    smtp_sender: str = Field(
+        default="alerthub@localhost", description="From address of subscription e-mail"
+    )
 
     snapshot_end_max_share: float = Field(
         default=0.5,
@@ -159,6 +187,10 @@ class Settings(BaseSettings):
     @property
     def views_db(self) -> Path:
         return self.data_dir / "views.sqlite"
+
+    @property
+    def subscriptions_db(self) -> Path:
+        return self.data_dir / "subscriptions.sqlite"
 
 
 def as_environment(settings: Settings) -> dict[str, str]:

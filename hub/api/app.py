@@ -19,6 +19,7 @@ from hub.api.openapi import install_docs
 from hub.api.problems import install_problem_handlers
 from hub.api.routes import router
 from hub.api.stream import router as stream_router
+from hub.api.subscriptions import router as subscriptions_router
 from hub.api.views import router as views_router
 from hub.bootstrap import Hub
 from hub.metrics import CONTENT_TYPE
@@ -44,6 +45,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(router)
     app.include_router(views_router)
     app.include_router(stream_router)
+    app.include_router(subscriptions_router)
     app.add_api_route(
         "/healthz", healthz, methods=["GET"], tags=["operations"], response_model=Health
     )

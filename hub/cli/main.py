@@ -30,6 +30,7 @@ from hub.cli.partners import add_commands as add_partner_commands
 from hub.cli.partners import operator
 from hub.cli.projections import add_commands as add_projection_commands
 from hub.cli.signatures import add_commands as add_signature_commands
+from hub.cli.subscriptions import add_subscription_commands
 from hub.logging import configure_logging
 from hub.security.local import ensure_local_partner
 from hub.settings import Settings, as_environment, load_settings
@@ -232,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     add_projection_commands(sub, common)
     add_signature_commands(sub, common)
     add_partner_commands(sub, common)
+    add_subscription_commands(sub, common)
     return parser
 
 
