@@ -42,7 +42,7 @@ def alerts(server: Server) -> dict[str, str]:
         "ams_code": cap("nl-2", AMSTERDAM_BY_CODE, event="Vermist kind", code="CAE"),
     }
     ids = {}
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         for name, body in posted.items():
             response = client.post("/v1/channels/cap/messages", content=body, headers=XML)
             assert response.status_code == 202, response.text
