@@ -39,7 +39,7 @@ def test_ingest_status_and_rebuild(tmp_path: Path) -> None:
     status = alerthub("projections", "status", "--json", "--data-dir", data)
     assert status.returncode == 0, status.stderr
     rows = {row["projection"]: row for row in json.loads(status.stdout)}
-    assert set(rows) == {"alerts", "views"}
+    assert set(rows) == {"alerts", "views", "places"}
     assert all((row["lag"], row["deadletters"]) == (0, 0) for row in rows.values())
     rebuilt = alerthub("projections", "rebuild", "--all", "--data-dir", data)
     assert rebuilt.returncode == 0, rebuilt.stderr
