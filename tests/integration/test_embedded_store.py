@@ -59,7 +59,7 @@ def test_view_rows_and_position_move_together(make_hub: HubFactory) -> None:
     hub.service.handle([cap(first)])
     hub.service.handle([cap(message("m2", msg_type="Update", sent=later(1), references=[first]))])
     hub.follower.catch_up()
-    assert hub.follower.lag() == {"alerts": 0, "views": 0}
+    assert hub.follower.lag() == {"alerts": 0, "views": 0, "places": 0}
     state = get_alert(hub.views.connect(), alert_id(first.key))
     assert state is not None
     assert state.version == 2
@@ -98,4 +98,4 @@ def test_concurrent_writers_to_one_alert_are_serialized(make_hub: HubFactory) ->
 def test_an_empty_hub_has_no_lag(make_hub: HubFactory) -> None:
     """A fresh data folder is ready and caught up, not one event behind."""
     hub = make_hub()
-    assert hub.follower.lag() == {"alerts": 0, "views": 0}
+    assert hub.follower.lag() == {"alerts": 0, "views": 0, "places": 0}
