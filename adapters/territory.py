@@ -12,6 +12,7 @@ country (by geometry or by one of the country's geocodes; the check itself is ha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from adapters.base import Channel, Rendering
 from domain.commands import Instruction
@@ -28,6 +29,10 @@ class InTerritory:
         self.name: str = channel.name
         self.media_types: tuple[str, ...] = channel.media_types
         self.territory = territory_of(channel)
+
+    def __getattr__(self, name: str) -> Any:
+        """The optional parts of the contract (a JSON schema, ...) are the wrapped channel's."""
+        return getattr(self.channel, name)
 
     def parse(self, body: bytes, media_type: str) -> Sequence[Instruction]:
         return self.channel.parse(body, media_type)
