@@ -163,8 +163,8 @@ def _problem(description: str) -> dict[str, Any]:
 def _problem_answers(path: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)  # FastAPI's validation shape: the hub answers 400 problems
-    if operation.get("parameters"):
-        responses["400"] = _problem("a parameter is malformed; `errors` names each one")
+    if operation.get("parameters") or operation.get("requestBody"):
+        responses["400"] = _problem("a parameter or the body is malformed; `errors` names each")
     if "{" in path:
         responses["404"] = _problem("nothing by that name or id")
     if operation.get("security"):  # a bearer credential is read (required or optional)

@@ -36,4 +36,12 @@ def _text_not_number(value: object) -> object:
 
 
 Moment = Annotated[AwareDatetime, BeforeValidator(_text_not_number), AfterValidator(_in_range)]
-AsOf = Annotated[Moment | None, Query(description="state as recorded at that moment")]
+# The range, stated where clients and fuzzers read it: years 1900 to 8999.
+MOMENT_PATTERN = r"^(19[0-9]{2}|[2-8][0-9]{3})-"
+AsOf = Annotated[
+    Moment | None,
+    Query(
+        description="state as recorded at that moment (ISO 8601, years 1900-8999)",
+        json_schema_extra={"pattern": MOMENT_PATTERN},
+    ),
+]
