@@ -74,6 +74,7 @@ def _serve_workers(settings: Settings, workers: int) -> int:
             "serve --workers needs ALERTHUB_DATABASE_URL: SQLite files belong to one process"
         )
     configure_logging(settings)
+    _first_start(settings)
     os.environ.update(as_environment(settings))  # what each worker process reads back
     log.info("serving", url=f"http://{settings.host}:{settings.port}", workers=workers)
     uvicorn.run(
@@ -86,6 +87,18 @@ def _serve_workers(settings: Settings, workers: int) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def _first_start(settings: Settings) -> None:
+    """The local partner is made once, here, not raced for by the workers."""
+    quiet = {"run_projector": False, "run_relay": False, "kafka_ingress": False}
+    hub = bootstrap(
+        settings.model_copy(update=quiet | {"run_deliveries": False}), configure_logs=False
+    )
+    try:
+        ensure_local_partner(hub.registry, hub.settings)
+    finally:
+        hub.close()
 
 
 def worker_app() -> FastAPI:

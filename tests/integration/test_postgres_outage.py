@@ -52,7 +52,10 @@ def test_a_database_lost_while_serving_gives_503_and_the_hub_recovers_by_itself(
     def post(i: int) -> httpx.Response:
         body = render_cap(message(f"outage-{i}")).encode()
         answer = httpx.post(
-            f"{server.url}/v1/channels/cap/messages", content=body, headers=XML, timeout=90
+            f"{server.url}/v1/channels/cap/messages",
+            content=body,
+            headers=XML | {"authorization": f"Bearer {server.key}"},
+            timeout=90,
         )
         if answer.status_code == 202:
             acknowledged.append(answer.json()["accepted"][0]["alert_id"])

@@ -74,7 +74,10 @@ class Sender(threading.Thread):
             server = self.servers[(self.first + attempt) % 2]
             try:
                 answer = httpx.post(
-                    f"{server.url}/v1/channels/cap/messages", content=body, headers=XML, timeout=60
+                    f"{server.url}/v1/channels/cap/messages",
+                    content=body,
+                    headers=XML | {"authorization": f"Bearer {self.servers[0].key}"},
+                    timeout=60,
                 )
             except httpx.TransportError:
                 continue  # that process died under us: nothing acknowledged, try the other
@@ -165,7 +168,7 @@ def test_serve_workers_runs_several_api_processes_on_one_port(
     )
     try:
         for i in range(6):
-            with httpx.Client(base_url=server.url, timeout=60) as client:  # a new connection each
+            with server.client(timeout=60) as client:  # a new connection each
                 body = render_cap(message(f"w{i}")).encode()
                 posted = client.post("/v1/channels/cap/messages", content=body, headers=XML)
                 assert posted.status_code == 202, posted.text
