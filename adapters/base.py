@@ -1,4 +1,4 @@
-"""The channel contract (DESIGN.md §4) and how channels are discovered.
+"""The channel contract and how channels are discovered.
 
 A channel is an object with a `name`, the `media_types` it accepts, and three behaviours:
 `parse` native bytes into canonical commands (or raise `InvalidMessageError` saying what and where),

@@ -1,4 +1,4 @@
-"""The `Alert` aggregate: the decisions of DESIGN.md §5, recorded as past-tense events.
+"""The `Alert` aggregate: the hub's guarantees, recorded as past-tense events.
 
 `receive` decides which event a command causes; each event's `evolve` is the pure state
 transition, shared with the projections. Event payloads are plain JSON data (the message as

@@ -277,7 +277,7 @@ def get_alert(conn: Connection, alert_id: UUID) -> AlertState | None:
 
 
 def alert_document(state: AlertState, now: datetime) -> dict[str, Any]:
-    """The canonical alert as the API shows it (DESIGN.md §6), lifecycle derived at `now`."""
+    """The canonical alert as the API shows it, lifecycle derived at `now`."""
     message = state.current.to_json()
     return {
         "alert_id": str(state.alert_id),

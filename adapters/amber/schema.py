@@ -3,7 +3,7 @@
 Since 2021 the police send AMBER Alerts and Vermist Kind Alerts through Burgernet; the public feed
 is a JSON array of items, empty when nothing is active. Its interface document ("Technische
 koppelingen Burgernet/AMBER Alert berichten v1.1") is not public, so the field names and formats
-here are the ones consumer code relies on (domain brief §4). Where it says nothing we decided:
+here are the ones consumer code relies on. Where it says nothing we decided:
 
 * `AlertId`, `Sent` and `AlertLevel` are JSON strings, as every consumer reads them (a Go consumer
   declares them `string`, so a number would break it too): a number there is refused.

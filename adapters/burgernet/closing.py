@@ -1,7 +1,7 @@
 """Which Burgernet messages close an action, and with what outcome.
 
 Burgernet ends every action with a result message to everyone it reached ("persoon wel of niet
-aangetroffen", domain brief §5), but no official schema or message-type list was found. So this
+aangetroffen"), but no official schema or message-type list was found. So this
 classifier is deliberately conservative, and its assumptions are written down here:
 
 1. `messageType` is trusted first. A type in `CLOSING_TYPES` (guessed spellings such as `END`,

@@ -3,7 +3,7 @@
 The action is rebuilt from `AlertState.messages` (every message in order of `sent`, the closing one
 included) and `AlertState.ended`. Messages that came through this channel restore their native
 fields from the `burgernet:*` parameters and the end marker, so a Burgernet action renders back to
-what was posted. Since AMBER and Vermist Kind Alerts are sent through Burgernet (domain brief §4),
+what was posted. Since AMBER and Vermist Kind Alerts are sent through Burgernet (since 2021),
 the view also shows those from the `amber` channel, as actions with `amberAlert: true`; what
 Burgernet cannot carry of them is named in `lost`.
 

@@ -1,6 +1,6 @@
 """Pydantic models of the Burgernet actions feed (v2), as the partner sends it.
 
-No official schema was found (domain brief §5); the field names come from consumer code of
+No official schema was found; the field names come from consumer code of
 `.../burgernet-api/v2/actions`. Unknown extra fields are accepted and ignored (the feed may grow);
 every field the hub uses is validated strictly (no string-for-number or number-for-bool coercion),
 and bounded so the canonical message built from it can never fail validation later.

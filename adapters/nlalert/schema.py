@@ -1,6 +1,6 @@
 """Pydantic models of the NL-Alert public feed (api.public-warning.app, for actueel.nl-alert.nl).
 
-The feed is not officially documented (domain brief §3). Consumers observe
+The feed is not officially documented. Consumers observe
 `{"data": [item, ...]}` with items `{"id", "message", "area": ["lat,lon lat,lon ...", ...],
 "start_at", "stop_at"}`, and real items carry more (`type`, `resource_uri`). Unknown fields are
 ignored so a richer feed still flows; every field the hub uses is checked strictly (no type

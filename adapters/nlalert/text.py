@@ -1,6 +1,6 @@
 """The conventions inside an NL-Alert text: the dated prefix, the Dutch and English parts, tests.
 
-An NL-Alert is one free text (domain brief §3), shaped by habit rather than by a schema:
+An NL-Alert is one free text, shaped by habit rather than by a schema:
 
     NL-Alert 02-06-2025 12:00: <Dutch: what happens, what to do, where to read more> *** <English>
 

@@ -23,7 +23,7 @@ from hub.storage.postgres import CONNECT_TIMEOUT_S, probe, schema_lock
 class EventStore(Application[UUID]):
     """Holds every alert and message receipt as events, with a global notification log."""
 
-    name = "AlertHub"  # pinned: it is the tracking key and the env prefix (tech.md §6.2)
+    name = "AlertHub"  # pinned: it is the tracking key and the env prefix
     env: ClassVar[dict[str, str]] = {}
 
     @property

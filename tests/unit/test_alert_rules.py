@@ -1,4 +1,4 @@
-"""The rules of DESIGN.md §5, decided by the `Alert` aggregate and the `Inbox` (no I/O)."""
+"""The hub's guarantees, decided by the `Alert` aggregate and the `Inbox` (no I/O)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from adapters.nlalert.cellbroadcast import (
     is_gsm7,
 )
 
-# The national test message of 2 June 2025 (domain brief §3): the shape every NL-Alert has.
+# The national test message of 2 June 2025: the shape every NL-Alert has.
 NL_ALERT_TEST_2025 = (
     "NL-Alert 02-06-2025 12:00: TESTBERICHT. De overheid waarschuwt je in een noodsituatie met "
     "NL-Alert. Je ontvangt dan een bericht zoals dit. Lees bij een NL-Alert wat er aan de hand is "

@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md §3, checked on the source: dependencies point down, never up."""
+"""The layering of the packages, checked on the source: dependencies point down, never up."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `amber` channel: AMBER Alert feed items to canonical commands and back (domain brief §4)."""
+"""The `amber` channel: AMBER Alert feed items to canonical commands and back."""
 
 from __future__ import annotations
 
