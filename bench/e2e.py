@@ -76,7 +76,9 @@ def http_job(env: dict[str, str], folder_name: str, ctx: Context) -> list[float]
         def job() -> None:
             client: httpx.Client | None = getattr(local, "client", None)
             if client is None:
-                client = local.client = httpx.Client(base_url=server.url, timeout=TIMEOUT)
+                client = local.client = httpx.Client(
+                    base_url=server.url, headers=server.headers, timeout=TIMEOUT
+                )
             posted = client.post(
                 "/v1/channels/cap/messages",
                 content=cap_body(),

@@ -141,8 +141,38 @@ def at_size(ctx: Context, size: int) -> list[Result]:
     return results
 
 
+LINEAR = ("pre-fill", "relay", "rebuild embedded", "rebuild kafka", "ingest+views, as shipped")
+LINEAR_TARGET = 1 / 1.5
+"""At most linear: the per-event rate at the largest size is at least 1/1.5 of the smallest's
+(the same 1.5x tolerance as replay memory: on a shared machine runs drift by 20-40 %)."""
+
+
+def linearity(ctx: Context, results: list[Result]) -> list[Result]:
+    """Per-event rate at the largest ladder size over the smallest, for each rate measured."""
+    small, large = ctx.sizes.ladder[0], ctx.sizes.ladder[-1]
+    values = {r.name: r.value for r in results}
+    out = []
+    for figure in LINEAR:
+        first, last = (
+            values.get(f"growth @{small:,}: {figure}"),
+            values.get(f"growth @{large:,}: {figure}"),
+        )
+        if first and last:
+            out.append(
+                Result(
+                    f"growth linearity: {figure} rate @{large:,}/@{small:,}",
+                    last / first,
+                    "x",
+                    "higher",
+                    LINEAR_TARGET,
+                    {"meaning": "per-event rate at the largest size over the smallest"},
+                )
+            )
+    return out
+
+
 def run(ctx: Context) -> list[Result]:
     results: list[Result] = []
     for size in ctx.sizes.ladder:
         results += at_size(ctx, size)
-    return results
+    return results + linearity(ctx, results)

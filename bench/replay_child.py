@@ -3,7 +3,9 @@
 `python -m bench.replay_child MODE ...` writes one JSON line: events, seconds, complete,
 maxrss_kib. Modes: `embedded` (the store's notification log -> alerts projection), `kafka`
 (the canonical topic -> alerts projection, through the hub's KafkaStream), `bare` (a plain
-KafkaConsumer + fastavro decode of the same topic: the library ceiling). `--index` adds the
+KafkaConsumer + fastavro decode of the same topic: the library ceiling), `bare-embedded` (the
+store's notification log read in pages and decoded by its mapper, nothing applied: the ceiling
+of an embedded rebuild). `--index` adds the
 alert_id indexes the views lack (the proposed fix), and `--budget` cuts a slow replay short.
 """
 
@@ -82,6 +84,25 @@ def bare(bootstrap: str, topic: str, expected: int) -> dict[str, object]:
     return {"events": done, "seconds": seconds, "complete": True}
 
 
+def bare_embedded(events_db: Path, expected: int) -> dict[str, object]:
+    """Pages of 500 notifications read from the store and decoded to events, as a rebuild reads."""
+    store = open_sqlite_store(events_db)
+    select, decode = store.recorder.select_notifications, store.mapper.to_domain_event
+    done, position, start = 0, 0, time.perf_counter()
+    while done < expected:
+        page = select(
+            start=position, limit=500, topics=store.alert_topics, inclusive_of_start=False
+        )
+        if not page:
+            break
+        for notification in page:
+            decode(notification)
+        done, position = done + len(page), page[-1].id
+    seconds = time.perf_counter() - start
+    store.close()
+    return {"events": done, "seconds": seconds, "complete": done >= expected}
+
+
 def peak_rss_kib() -> int:
     """This process's peak resident set (VmHWM), in KiB.
 
@@ -97,7 +118,7 @@ def peak_rss_kib() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["embedded", "kafka", "bare"])
+    parser.add_argument("mode", choices=["embedded", "kafka", "bare", "bare-embedded"])
     parser.add_argument("--events-db", type=Path)
     parser.add_argument("--views-db", type=Path)
     parser.add_argument("--bootstrap")
@@ -108,6 +129,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.mode == "bare":
         outcome = bare(args.bootstrap, args.topic, args.expected)
+    elif args.mode == "bare-embedded":
+        outcome = bare_embedded(args.events_db, args.expected)
     else:
         stream: EventStream
         if args.mode == "embedded":

@@ -10,7 +10,7 @@ the projector lease keeps up to date while the others poll the shared positions.
 from __future__ import annotations
 
 from bench.core import Context, Result, note, percentile
-from bench.ingest import WARM_UP, post_all
+from bench.ingest import closed_loop, post_to_hub
 from bench.messages import cap_body
 from bench.server import HubServer
 
@@ -28,14 +28,16 @@ def measure(ctx: Context, workers: int) -> list[Result]:
     }
     folder = ctx.folder(f"scaleout-{workers}")
     with HubServer(folder, "--workers", str(workers), ALERTHUB_DATABASE_URL=url) as server:
-        post_all(server.url, "cap", [cap_body() for _ in range(WARM_UP)], 2)
-        bodies = [cap_body() for _ in range(sizes.ingest_messages)]
-        note(f"{workers} API process(es) on PostgreSQL: {len(bodies)} cap messages")
-        wall, latencies = post_all(server.url, "cap", bodies, sizes.ingest_clients)
-    ms = [v * 1000 for v in latencies]
+        note(f"{workers} API process(es) on PostgreSQL: {sizes.ingest_messages} cap messages")
+        rate, ms = closed_loop(
+            lambda bodies, clients: post_to_hub(server, "cap", bodies, clients),
+            cap_body,
+            sizes.ingest_messages,
+            sizes.ingest_clients,
+        )
     name = f"ingest http cap, postgres, {workers} API process{'es' if workers > 1 else ''}"
     return [
-        Result(f"{name}: sustained", len(bodies) / wall, "msg/s", "higher", None, conditions),
+        Result(f"{name}: sustained", rate, "msg/s", "higher", None, conditions),
         Result(f"{name}: ack p50", percentile(ms, 50), "ms", "lower", None, conditions),
         Result(f"{name}: ack p99", percentile(ms, 99), "ms", "lower", None, conditions),
     ]

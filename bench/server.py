@@ -1,7 +1,9 @@
-"""`alerthub serve` as a real process on a free port, as partners and the e2e tests meet it.
+"""Servers the benchmarks drive over real loopback HTTP, each a process on a free port.
 
-The benchmark talks to it over real loopback HTTP so that uvicorn, FastAPI and the JSON access
-log are all paid for, as they are in production. The server logs to a file, not the terminal.
+`HubServer` is `alerthub serve` as partners and the e2e tests meet it, so uvicorn, FastAPI, the
+API key check and the JSON access log are all paid for, as in production. Writes are made as the
+partner `local`, whose key the first start of a fresh data directory writes there. `FloorServer`
+is the framework floor of `bench.floor` on the same server stack. Both log to a file.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import httpx
 
 from bench.core import ROOT
+from hub.security.local import KEY_FILE
 
 
 def free_port() -> int:
@@ -25,33 +30,42 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class HubServer:
-    """A running hub: `with HubServer(folder, "--workers", "2", ALERTHUB_X="y") as s: s.url`."""
+class Server:
+    """A process serving HTTP on `self.url`, ready once `ready_path` answers 200.
 
-    def __init__(self, folder: Path, *args: str, **env: str) -> None:
+    `command(port)` is the Python command line (after the interpreter) and `env(port)` the
+    variables added to this process's environment.
+    """
+
+    ready_path = "/"
+
+    def __init__(
+        self,
+        folder: Path,
+        command: Callable[[int], Sequence[str]],
+        env: Callable[[int], dict[str, str]],
+    ) -> None:
+        self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "server.log"
-        environment = os.environ | {
-            "ALERTHUB_DATA_DIR": str(folder / "data"),
-            "ALERTHUB_PORT": str(self.port),
-            **env,
-        }
+        self.headers: dict[str, str] = {}  # what every request of a client must carry
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", *args],
+            [sys.executable, *command(self.port)],
             cwd=ROOT,
-            env=environment,
+            env=os.environ | env(self.port),
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
         )
 
-    def __enter__(self) -> HubServer:
+    def __enter__(self) -> Self:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=1).status_code == 200:
+                    self.ready()
                     return self
             except httpx.TransportError:
                 pass
@@ -64,6 +78,9 @@ class HubServer:
     ) -> None:
         self.stop()
 
+    def ready(self) -> None:
+        """Called once the server answers: learn what clients need (credentials)."""
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -71,3 +88,21 @@ class HubServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class HubServer(Server):
+    """A running hub: `with HubServer(folder, "--workers", "2", ALERTHUB_X="y") as s: s.url`."""
+
+    ready_path = "/readyz"
+
+    def __init__(self, folder: Path, *args: str, **env: str) -> None:
+        self.data = folder / "data"
+        super().__init__(
+            folder,
+            lambda _: ["-m", "hub.cli", "serve", *args],
+            lambda port: {"ALERTHUB_DATA_DIR": str(self.data), "ALERTHUB_PORT": str(port), **env},
+        )
+
+    def ready(self) -> None:
+        key = (self.data / KEY_FILE).read_text().strip()
+        self.headers = {"authorization": f"Bearer {key}"}

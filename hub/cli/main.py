@@ -22,7 +22,7 @@ from adapters.fidelity import measure, render_markdown
 from domain.errors import AlertHubError, ConfigurationError
 from domain.rights import Publisher
 from hub.api.app import create_app
-from hub.api.guard import MAX_HEADER_BYTES, guarded_protocol
+from hub.api.server import server_options
 from hub.bootstrap import Hub, bootstrap
 from hub.cli.analysts import add_commands
 from hub.cli.common import settings_from
@@ -53,14 +53,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     try:
         uvicorn.run(
-            create_app(hub),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            timeout_graceful_shutdown=5,  # open live streams (SSE) must not hold a shutdown
-            timeout_keep_alive=settings.http_keep_alive_timeout,
-            http=guarded_protocol(settings.http_header_timeout, settings.http_body_timeout),
-            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            create_app(hub), host=settings.host, port=settings.port, **server_options(settings)
         )
     finally:
         hub.close()

@@ -14,7 +14,17 @@ ROOT = Path(__file__).parents[2]
 def test_smoke_run_writes_the_results_document(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", "appends", "--output", str(output)],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--only",
+            "appends",
+            "ingest",
+            "--output",
+            str(output),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -38,3 +48,8 @@ def test_smoke_run_writes_the_results_document(tmp_path: Path) -> None:
         assert result["better"] in {"higher", "lower"}
         assert isinstance(result["value"], float | int)
     assert "appends" in done.stdout  # the table names what was measured
+    names = {result["name"]: result for result in document["results"]}
+    for channel in ("cap", "burgernet"):  # the hub over HTTP beside the framework floor
+        ratio = names[f"ingest http {channel}: ratio to floor"]
+        assert ratio["target"] == 1.0
+        assert ratio["value"] > 0

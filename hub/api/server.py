@@ -1,0 +1,23 @@
+"""How uvicorn serves the hub: HTTP protocol (with the slow-client guard), timeouts, limits.
+
+One place, so `alerthub serve` and the benchmark's framework floor (a minimal app measured on
+the same server stack) cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.api.guard import MAX_HEADER_BYTES, guarded_protocol
+from hub.settings import Settings
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for `uvicorn.run` / `uvicorn.Config` besides the app, host and port."""
+    return {
+        "log_config": None,
+        "timeout_graceful_shutdown": 5,  # open live streams (SSE) must not hold a shutdown
+        "timeout_keep_alive": settings.http_keep_alive_timeout,
+        "http": guarded_protocol(settings.http_header_timeout, settings.http_body_timeout),
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+    }
