@@ -32,17 +32,11 @@ from domain.errors import (
 )
 from domain.inbox import Inbox
 from domain.original import OriginalMessage, body_digest, original_id
-from domain.provenance import SignatureVerdict
+from domain.provenance import SignatureVerdict, Verdict
 from domain.rights import Publisher, SnapshotLimit
 from domain.state import AlertState
 from hub.limits import Limits
-from hub.security.signatures import (
-    SignatureCheck,
-    SigningPolicy,
-    Verdict,
-    check_signature,
-    signing_policy,
-)
+from hub.security.signatures import check_signature, pinned_certificates
 from hub.storage.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -65,7 +59,7 @@ class IngestResult:
     accepted: list[Accepted]
     duplicates: int
     position: int  # the notification id of the last event recorded (0 if none)
-    signature: SignatureCheck | None = None
+    signature: SignatureVerdict | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,7 @@ class Received:
     channel: str
     body: bytes
     content_type: str | None
-    signature: SignatureCheck
+    signature: SignatureVerdict
     signed_at: datetime
     partner: str | None = None
 
@@ -145,38 +139,33 @@ class IngestService:
         channel_name: str,
         body: bytes,
         content_type: str | None,
-        signing: SigningPolicy | None = None,
         *,
-        partner: str | None = None,
         publisher: Publisher | None = None,
         confirm_end: bool = False,
     ) -> IngestResult:
-        """Parse, check the signature, decide with the publisher's rights and record, or refuse.
+        """Parse, check the signature against the publisher's pins, decide and record, or refuse.
 
-        `publisher` is who sent it (in-process callers: the operator); its pinned certificates
-        and `require_signature` are the signing policy unless `signing` is given. `confirm_end`:
-        the publisher means it when a feed snapshot ends many of its alerts at once.
+        In-process callers (CLI, feed pollers) publish as the operator. `confirm_end`: the
+        publisher means it when a feed snapshot ends many alerts at once.
         """
-        instructions = self.parse(channel_name, body, content_type)
         acting = publisher or Publisher.operator()
-        policy = signing or signing_policy(acting.rights)
+        instructions = self.parse(channel_name, body, content_type)
         signed_at = self._signed_at(instructions)
-        check = check_signature(body, policy.pinned, at=signed_at)
-        if policy.required and check.verdict is not Verdict.VERIFIED:
+        rights = acting.rights
+        verdict = check_signature(body, pinned_certificates(rights.certificates), at=signed_at)
+        if rights.require_signature and verdict.verdict is not Verdict.VERIFIED:
             raise SignatureRequiredError(
-                f"every message of this partner must carry a verified signature; "
-                f"this one is {check.verdict}: {check.reason}",
+                f"partner {acting.name} must sign every message with a pinned certificate; "
+                f"this one's signature is {verdict.verdict}: {verdict.reason}",
                 location="Signature",
             )
-        verdict = SignatureVerdict.model_validate(check.to_json())
-        acting = acting.model_copy(
-            update={"provenance": acting.provenance.model_copy(update={"signature": verdict})}
+        provenance = acting.provenance.model_copy(update={"signature": verdict})
+        acting = acting.model_copy(update={"provenance": provenance})
+        received = Received(channel_name, body, content_type, verdict, signed_at, acting.name)
+        result = self.handle(
+            instructions, publisher=acting, confirm_end=confirm_end, received=received
         )
-        received = Received(
-            channel_name, body, content_type, check, signed_at, partner or acting.name
-        )
-        result = self.handle(instructions, received, publisher=acting, confirm_end=confirm_end)
-        result.signature = check
+        result.signature = verdict
         return result
 
     def _signed_at(self, instructions: Sequence[Instruction]) -> datetime:
@@ -187,10 +176,10 @@ class IngestService:
     def handle(
         self,
         instructions: Sequence[Instruction],
-        received: Received | None = None,
         *,
         publisher: Publisher | None = None,
         confirm_end: bool = False,
+        received: Received | None = None,
     ) -> IngestResult:
         try:
             return self._decide_and_save(instructions, received, publisher, confirm_end)
@@ -237,7 +226,7 @@ class IngestService:
                 partner=received.partner,
                 content_type=received.content_type,
                 body=received.body,
-                signature=received.signature.to_json(),
+                signature=received.signature.model_dump(mode="json", exclude_none=True),
                 signed_at=received.signed_at,
                 alerts=inbox.touched,
             )

@@ -24,12 +24,15 @@ def enveloped_signature(body: bytes) -> str | None:
     parser = expat.ParserCreate(namespace_separator=" ")
     depth = 0
     span: list[int] = []
+    holds = False  # whether the signature has any content (else it may be `<ds:Signature/>`)
 
     def start(name: str, attributes: dict[str, str]) -> None:
-        nonlocal depth
+        nonlocal depth, holds
         depth += 1
         if depth == 2 and name == _SIGNATURE and not span:  # a child of the root
             span.append(parser.CurrentByteIndex)
+        elif depth > 2 and len(span) == 1:
+            holds = True
 
     def end(name: str) -> None:
         nonlocal depth
@@ -37,26 +40,18 @@ def enveloped_signature(body: bytes) -> str | None:
             span.append(parser.CurrentByteIndex)
         depth -= 1
 
+    def text(data: str) -> None:
+        nonlocal holds
+        holds = holds or len(span) == 1
+
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     parser.Parse(body, True)
     if not span:
         return None
     begin, closing = span
-    # The end event points at `</ds:Signature>`, or at the start tag itself when it is empty.
-    stop = body.index(b">", closing) + 1 if closing > begin else _empty_end(body, begin)
+    # The end event points at `</ds:Signature>`; for an empty `<ds:Signature .../>`, just past it.
+    empty = not holds and body[closing - 2 : closing] == b"/>"
+    stop = closing if empty else body.index(b">", closing) + 1
     return body[begin:stop].decode("utf-8", "replace")
-
-
-def _empty_end(body: bytes, begin: int) -> int:
-    """End of an empty `<ds:Signature .../>`: the first `/>` outside a quoted attribute value."""
-    quote = 0
-    for index in range(begin, len(body)):
-        char = body[index]
-        if quote:
-            quote = 0 if char == quote else quote
-        elif char in b"\"'":
-            quote = char
-        elif body.startswith(b"/>", index):
-            return index + 2
-    return len(body)

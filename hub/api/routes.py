@@ -59,7 +59,11 @@ def _accepted_body(result: IngestResult) -> dict[str, Any]:
             for a in result.accepted
         ],
         "duplicates": result.duplicates,
-        **({"signature": result.signature.to_json()} if result.signature else {}),
+        **(
+            {"signature": result.signature.model_dump(mode="json", exclude_none=True)}
+            if result.signature
+            else {}
+        ),
     }
 
 

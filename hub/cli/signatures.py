@@ -1,8 +1,9 @@
 """`alerthub signatures`: re-check the recorded signature verdicts of the kept original messages.
 
 Reads the event store under `--data-dir` and writes nothing. Each kept original is checked again,
-at the moment its verdict was reached for, with the certificates given by `--trust-cert`; one JSON
-line per original says what was recorded, what holds now and whether that changed. The exit status
+at the moment its verdict was reached for, with the certificates its partner has pinned now (or,
+with `--trust-cert`, with exactly the certificates given); one JSON line per original says what was
+recorded, what holds now and whether that changed. The exit status
 is 1 when any verdict changed (or any kept original no longer matches its digest), so a scheduled
 audit can alert on it.
 """
@@ -12,17 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import structlog
 from cryptography import x509
 
-from domain.errors import ConfigurationError
+from domain.errors import ConfigurationError, PartnerNotFoundError
 from hub.cli.common import settings_from
 from hub.logging import configure_logging
 from hub.security.recheck import recheck
-from hub.security.signatures import SigningPolicy, load_certificate
+from hub.security.registry import PartnerRegistry
+from hub.security.signatures import load_certificate, pinned_certificates
 from hub.storage.store import open_sqlite_store
 
 log = structlog.get_logger("hub.cli")
@@ -31,11 +34,21 @@ log = structlog.get_logger("hub.cli")
 def signatures_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     configure_logging(settings)  # logs to stderr: stdout is the report
-    policy = SigningPolicy(pinned=tuple(_certificate(path) for path in args.trust_cert or ()))
+    given = tuple(_certificate(path) for path in args.trust_cert or ())
     store = open_sqlite_store(settings.events_db)
+    registry = PartnerRegistry(store)
+
+    def pins_for(partner: str | None) -> Sequence[x509.Certificate]:
+        if args.trust_cert or partner is None:
+            return given
+        try:
+            return pinned_certificates(registry.get(partner).rights.certificates)
+        except PartnerNotFoundError:
+            return ()
+
     checked = changed = 0
     try:
-        for result in recheck(store, lambda partner: policy):
+        for result in recheck(store, pins_for):
             checked += 1
             changed += result.changed
             if result.changed or not args.changed_only:
@@ -65,6 +78,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         action="append",
         type=Path,
         metavar="FILE.pem",
-        help="a pinned certificate (repeatable)",
+        help="check with these certificates instead of the partners' pins (repeatable)",
     )
     cmd.add_argument("--changed-only", action="store_true", help="print only changed verdicts")

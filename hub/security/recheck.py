@@ -9,22 +9,25 @@ stored message altered behind the hub's back turns it into `invalid`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from cryptography import x509
+
 from domain.original import OriginalMessage, OriginalReceived, body_digest
-from hub.security.signatures import SignatureCheck, SigningPolicy, check_signature
+from domain.provenance import SignatureVerdict
+from hub.security.signatures import check_signature
 from hub.storage.store import EventStore
 
 _TOPIC = f"{OriginalReceived.__module__}:{OriginalReceived.__qualname__}"
-PolicyFor = Callable[[str | None], SigningPolicy]  # partner name (None: unknown) -> its pins
+PinsFor = Callable[[str | None], Sequence[x509.Certificate]]  # partner (None: unknown) -> pins
 
 
 @dataclass(frozen=True)
 class Rechecked:
     original: OriginalReceived
-    now: SignatureCheck
+    now: SignatureVerdict
     intact: bool  # the kept bytes still hash to the digest recorded with them
 
     @property
@@ -43,7 +46,7 @@ class Rechecked:
             "alerts": self.original.alerts,
             "received_at": self.original.timestamp.isoformat(),
             "recorded": self.original.signature,
-            "now": self.now.to_json(),
+            "now": self.now.model_dump(mode="json", exclude_none=True),
             "intact": self.intact,
             "changed": self.changed,
         }
@@ -63,10 +66,9 @@ def originals(store: EventStore, page: int = 200) -> Iterator[OriginalReceived]:
         position = found[-1].id
 
 
-def recheck(store: EventStore, policy_for: PolicyFor) -> Iterator[Rechecked]:
+def recheck(store: EventStore, pins_for: PinsFor) -> Iterator[Rechecked]:
     """Each original's signature checked again, at its recorded moment, with today's pins."""
     for original in originals(store):
         body = OriginalMessage.decode(original.body)
-        policy = policy_for(original.partner)
-        now = check_signature(body, policy.pinned, at=original.signed_at)
+        now = check_signature(body, pins_for(original.partner), at=original.signed_at)
         yield Rechecked(original, now, intact=body_digest(body) == original.digest)

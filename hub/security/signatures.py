@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from defusedxml import DefusedXmlException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
-from domain.partner import PartnerRights
+from domain.provenance import SignatureVerdict, Verdict
 
 log = structlog.get_logger(__name__)
 
@@ -50,47 +50,15 @@ _CERTIFICATE = f"{{{DSIG_NS}}}KeyInfo/{{{DSIG_NS}}}X509Data/{{{DSIG_NS}}}X509Cer
 _REFUSED = Exception
 
 
-class Verdict(StrEnum):
-    VERIFIED = "verified"
-    INVALID = "invalid"
-    UNTRUSTED = "untrusted"
-    ABSENT = "absent"
+@functools.cache
+def pinned_certificates(pems: tuple[str, ...]) -> tuple[x509.Certificate, ...]:
+    """A partner's pinned certificates (PEM text, as the registry keeps them), parsed once."""
+    return tuple(load_certificate(pem.encode()) for pem in pems)
 
 
-@dataclass(frozen=True)
-class SignatureCheck:
-    """What the check found: the verdict, who signed (when known) and why, in words."""
-
-    verdict: Verdict
-    signer: str | None = None  # the signing certificate's subject (RFC 4514)
-    fingerprint: str | None = None  # SHA-256 of the signing certificate's DER, hex
-    reason: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        """Plain data for events and answers (absent values left out)."""
-        data = {"verdict": self.verdict.value, "signer": self.signer}
-        data |= {"fingerprint": self.fingerprint, "reason": self.reason}
-        return {key: value for key, value in data.items() if value}
-
-
-@dataclass(frozen=True)
-class SigningPolicy:
-    """A partner's stance on signatures: the certificates it pinned, and whether it must sign."""
-
-    pinned: tuple[x509.Certificate, ...] = ()
-    required: bool = False
-
-
-ANY_SIGNATURE = SigningPolicy()  # no pins, nothing required: the verdict is recorded only
-
-
-def signing_policy(rights: PartnerRights) -> SigningPolicy:
-    """A registered partner's policy: its pinned certificates (PEM), and whether it must sign."""
-    pinned = tuple(load_certificate(pem.encode()) for pem in rights.certificates)
-    return SigningPolicy(pinned, rights.require_signature)
-
-
-ABSENT = SignatureCheck(Verdict.ABSENT, reason="the message carries no enveloped signature")
+ABSENT = SignatureVerdict(
+    verdict=Verdict.ABSENT, reason="the message carries no enveloped signature"
+)
 
 
 def load_certificate(pem: bytes) -> x509.Certificate:
@@ -104,15 +72,16 @@ def fingerprint(cert: x509.Certificate) -> str:
 
 def check_signature(
     body: bytes, pinned: Sequence[x509.Certificate], *, at: datetime
-) -> SignatureCheck:
+) -> SignatureVerdict:
     """The verdict on `body`'s enveloped signature, trusting only the `pinned` certificates."""
     signature = _enveloped_signature(body)
     if signature is None:
         return ABSENT
     references = signature.findall(_REFERENCE)
     if len(references) != 1 or references[0].get("URI") != "":
-        return SignatureCheck(
-            Verdict.INVALID, reason="the signature must have one reference to the whole document"
+        return SignatureVerdict(
+            verdict=Verdict.INVALID,
+            reason="the signature must have one reference to the whole document",
         )
     config = SignatureConfiguration(location="./", verification_time=at)
     for cert in pinned:
@@ -120,8 +89,8 @@ def check_signature(
             XMLVerifier().verify(body, x509_cert=cert, expect_config=config)
         except _REFUSED:
             continue
-        return SignatureCheck(
-            Verdict.VERIFIED,
+        return SignatureVerdict(
+            verdict=Verdict.VERIFIED,
             signer=cert.subject.rfc4514_string(),
             fingerprint=fingerprint(cert),
             reason="signed with a pinned certificate",
@@ -129,7 +98,7 @@ def check_signature(
     return _unpinned(body, signature, config)
 
 
-def _unpinned(body: bytes, signature: Element, config: SignatureConfiguration) -> SignatureCheck:
+def _unpinned(body: bytes, signature: Element, config: SignatureConfiguration) -> SignatureVerdict:
     """No pinned key signed it: is it at least intact under the key it carries itself?"""
     own = _own_certificate(signature)
     try:
@@ -139,9 +108,11 @@ def _unpinned(body: bytes, signature: Element, config: SignatureConfiguration) -
             XMLVerifier().verify(body, x509_cert=own, expect_config=config)
     except _REFUSED as exc:
         log.info("signature.invalid", error=type(exc).__name__, detail=str(exc)[:200])
-        return SignatureCheck(Verdict.INVALID, reason=f"{type(exc).__name__}: {exc}"[:300])
-    return SignatureCheck(
-        Verdict.UNTRUSTED,
+        return SignatureVerdict(
+            verdict=Verdict.INVALID, reason=f"{type(exc).__name__}: {exc}"[:300]
+        )
+    return SignatureVerdict(
+        verdict=Verdict.UNTRUSTED,
         signer=own.subject.rfc4514_string() if own else None,
         fingerprint=fingerprint(own) if own else None,
         reason="intact, but signed with a key that is not pinned for this partner",

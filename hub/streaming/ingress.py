@@ -111,7 +111,6 @@ class Ingress(Worker):
                 channel,
                 record.value or b"",
                 content_type,
-                partner=partner,
                 publisher=self.publisher(partner, record.topic),
             )
         except ContentionError:

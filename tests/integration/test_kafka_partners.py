@@ -8,6 +8,7 @@ way an operator would, on the operator's listener.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import UUID
 
 import pytest
 from kafka import KafkaAdminClient, KafkaProducer
@@ -21,6 +22,7 @@ from kafka.admin._acls import (
 )
 from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
 
+from adapters.cap import parse_cap
 from devtools.kafka_broker import KafkaBroker
 from domain.partner import PartnerRights
 from domain.provenance import OPERATOR
@@ -94,26 +96,35 @@ def publish_one(broker: KafkaBroker, name: str | None, password: str | None, top
         producer.close()
 
 
-def test_a_partner_publishes_on_its_own_topic_and_the_hub_names_it_publisher(
+def test_a_partner_publishes_on_its_own_topic_with_its_own_rights(
     make_hub: HubFactory, secured: KafkaBroker
 ) -> None:
+    """The hub names the partner of the topic as publisher and holds it to its rights."""
     hub = make_hub(**kafka_settings(secured, kafka_ingress=True))
-    rights = PartnerRights(channels=frozenset({"cap"}), senders=frozenset({"hsas@dhs.gov"}))
-    hub.registry.add("vr-a", rights, OPERATOR.to_json())  # the same rights as on HTTP apply
+    sender = parse_cap(CAP[0].read_bytes()).sender
+    rights = PartnerRights(channels=frozenset({"cap"}), senders=frozenset({sender}))
+    hub.registry.add("vr-a", rights, by=OPERATOR.to_json())
     hub.start()
+    bodies = [CAP[0].read_bytes(), b"<alert>not CAP</alert>", CAP[1].read_bytes()]
     producer = partner(secured, "vr-a")
-    producer.send(ingress_topic("cap", "vr-a"), value=CAP[0].read_bytes(), headers=CT).get(30)
-    producer.send(ingress_topic("cap", "vr-a"), value=b"<alert>not CAP</alert>", headers=CT).get(30)
+    for body in bodies:
+        producer.send(ingress_topic("cap", "vr-a"), value=body, headers=CT).get(30)
     producer.close()
 
-    eventually(lambda: any(True for _ in originals(hub.store)))
+    eventually(lambda: len(read_topic(secured.bootstrap, DEADLETTER)) >= 2)
     (kept,) = originals(hub.store)
     assert kept.partner == "vr-a"
-    assert kept.channel == "cap"
-    eventually(lambda: bool(read_topic(secured.bootstrap, DEADLETTER)))
-    headers = {k: v.decode() for k, v in read_topic(secured.bootstrap, DEADLETTER)[0].headers}
-    assert headers["partner"] == "vr-a"
-    assert headers["error"] == "InvalidMessageError"
+    (event,) = [e for e in hub.store.events.get(UUID(kept.alerts[0])) if hasattr(e, "provenance")]
+    assert event.provenance["partner"] == "vr-a"
+    assert event.provenance["auth_method"] == "kafka"
+    dead = [
+        {k: v.decode() for k, v in r.headers} for r in read_topic(secured.bootstrap, DEADLETTER)
+    ]
+    assert [(d["partner"], d["error"]) for d in dead] == [
+        ("vr-a", "InvalidMessageError"),  # not CAP
+        ("vr-a", "ForbiddenError"),  # a CAP sender vr-a was not granted
+    ]
+    assert "may not use the CAP sender" in dead[1]["detail"]
 
 
 def test_the_broker_refuses_a_partner_writing_another_partners_topic(

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.cap import parse_cap
-from hub.security.signatures import Verdict, check_signature
+from domain.provenance import Verdict
+from hub.security.signatures import check_signature
 from tests.signing import IPAWS_SIGNED, Signer, ipaws_certificate, make_signer
 
 IPAWS = IPAWS_SIGNED.read_bytes()
@@ -152,3 +153,21 @@ def test_the_real_signature_is_kept_verbatim_even_behind_a_cdata_decoy() -> None
 def test_not_xml_means_no_signature() -> None:
     assert check_signature(b'{"json": true}', [], at=SENT).verdict is Verdict.ABSENT
     assert check_signature(b"", [], at=SENT).verdict is Verdict.ABSENT
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("<>/:ds=\"' Signature[]!CDAT-x")), max_size=80))
+def test_no_text_in_an_element_is_ever_a_signature(text: str) -> None:
+    """Whatever characters a description holds (escaped, or as CDATA), there is no signature."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for description in (escaped, f"<![CDATA[{text.replace(']]>', '')}]]>"):
+        body = cap(description)
+        assert parse_cap(body).signature is None
+        assert check_signature(body, [], at=SENT).verdict is Verdict.ABSENT
+
+
+def test_an_empty_signature_element_is_kept_whole_and_invalid() -> None:
+    empty = '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="a/>b"/>'
+    body = cap().replace(b"</alert>", empty.encode() + b"</alert>")
+    assert parse_cap(body).signature == empty
+    assert check_signature(body, [], at=SENT).verdict is Verdict.INVALID
