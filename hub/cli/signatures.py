@@ -1,11 +1,11 @@
 """`alerthub signatures`: re-check the recorded signature verdicts of the kept original messages.
 
-Reads the event store under `--data-dir` and writes nothing. Each kept original is checked again,
-at the moment its verdict was reached for, with the certificates its partner has pinned now (or,
-with `--trust-cert`, with exactly the certificates given); one JSON line per original says what was
-recorded, what holds now and whether that changed. The exit status
-is 1 when any verdict changed (or any kept original no longer matches its digest), so a scheduled
-audit can alert on it.
+Reads the event store (the SQLite file under `--data-dir`, or the configured PostgreSQL) and
+writes nothing. Each kept original is checked again, at the moment its verdict was reached for,
+with the certificates its partner has pinned now (or, with `--trust-cert`, with exactly the
+certificates given); one JSON line per original says what was recorded, what holds now and
+whether that changed. The exit status is 1 when any verdict changed (or any kept original no
+longer matches its digest), so a scheduled audit can alert on it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from hub.logging import configure_logging
 from hub.security.recheck import recheck
 from hub.security.registry import PartnerRegistry
 from hub.security.signatures import load_certificate, pinned_certificates
-from hub.storage.store import open_sqlite_store
+from hub.storage.store import open_store
 
 log = structlog.get_logger("hub.cli")
 
@@ -35,7 +35,7 @@ def signatures_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     configure_logging(settings)  # logs to stderr: stdout is the report
     given = tuple(_certificate(path) for path in args.trust_cert or ())
-    store = open_sqlite_store(settings.events_db)
+    store = open_store(settings)
     registry = PartnerRegistry(store)
 
     def pins_for(partner: str | None) -> Sequence[x509.Certificate]:
