@@ -1,38 +1,27 @@
 """Signature attacks over real HTTP: forged, tampered, hidden and untrusted never `verified`.
 
-Two partners on a real `alerthub serve`: `signer` must sign with its pinned certificate,
-`loose` need not (its verdicts are recorded and shown). Each attack is tried against both: the
-first refuses it with 422 naming the verdict and records nothing, the second records it, but
-never as `verified`.
+Partners on the module's own real `alerthub serve`: `signer` must sign with its pinned
+certificate, `loose` need not (its verdicts are recorded and shown). Each attack is tried against
+both: the first refuses it with 422 naming the verdict and records nothing, the second records
+it, but never as `verified`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.e2e.conftest import Server
-from tests.e2e.test_attacks import add_partner, cap, problem
+from tests.e2e.test_attacks import XML, add_partner, cap, problem
 from tests.signing import IPAWS_SIGNED, Signer, ipaws_certificate, make_signer
 
-XML = {"content-type": "application/xml"}
 FAKE = '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo/></ds:Signature>'
 
 
 @pytest.fixture(scope="module")
 def desk() -> Signer:
     return make_signer("signer.example.nl")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("signatures")
-    running = Server(folder / "data", folder / "server.log")
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
