@@ -15,13 +15,19 @@ from eventsourcing.domain import Aggregate
 from domain.commands import Command, EndAlert, Outcome
 from domain.errors import AlertEndedError
 from domain.model import AlertMessage
-from domain.provenance import OPERATOR, Provenance
+from domain.provenance import OPERATOR, Provenance, SignatureVerdict
 from domain.state import AlertState
 
 
 def _no_provenance(state: dict[str, Any]) -> None:
     """Events recorded before provenance existed: the publisher is unknown."""
     state["provenance"] = None
+
+
+def _verdict(provenance: dict[str, Any] | None) -> SignatureVerdict | None:
+    """The signature verdict an event's provenance recorded (None: recorded before verdicts)."""
+    found = (provenance or {}).get("signature")
+    return None if found is None else SignatureVerdict.model_validate(found)
 
 
 class AlertEvent(Aggregate.Event):
@@ -41,9 +47,16 @@ class AlertEvent(Aggregate.Event):
     def evolve(self, state: AlertState) -> AlertState:
         raise NotImplementedError
 
+    def fold(self, state: AlertState) -> AlertState:
+        """`evolve`, and when this message is now the one shown, the verdict on its signature."""
+        after = self.evolve(state)
+        if after.current.key == state.current.key:
+            return after
+        return after.model_copy(update={"signature": _verdict(self.provenance)})
+
     def apply(self, aggregate: Aggregate) -> None:
         alert = cast(Alert, aggregate)
-        alert.state = self.evolve(alert.state)
+        alert.state = self.fold(alert.state)
 
 
 class AlertIssued(Aggregate.Created):
@@ -63,7 +76,12 @@ class AlertIssued(Aggregate.Created):
 
     def evolve(self, state: AlertState | None = None) -> AlertState:
         return AlertState.issued(
-            self.originator_id, self.channel, self.alert_message, self.timestamp, self.thread
+            self.originator_id,
+            self.channel,
+            self.alert_message,
+            self.timestamp,
+            self.thread,
+            signature=_verdict(self.provenance),
         )
 
 
@@ -128,7 +146,7 @@ def evolve(state: AlertState | None, event: Aggregate.Event) -> AlertState:
         return event.evolve()
     if state is None or not isinstance(event, AlertEvent):
         raise TypeError(f"cannot apply {type(event).__name__} to {state!r}")
-    return event.evolve(state)
+    return event.fold(state)
 
 
 class Alert(Aggregate):
@@ -145,7 +163,12 @@ class Alert(Aggregate):
         provenance: dict[str, Any] | None,
     ) -> None:
         self.state = AlertState.issued(
-            self.id, channel, AlertMessage.model_validate(message), self.created_on, thread
+            self.id,
+            channel,
+            AlertMessage.model_validate(message),
+            self.created_on,
+            thread,
+            signature=_verdict(provenance),
         )
         self.issued_by = provenance["partner"] if provenance else None
 

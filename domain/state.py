@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from domain.commands import Outcome
 from domain.model import AlertMessage, MessageRef, MsgType, Value
+from domain.provenance import SignatureVerdict
 
 
 def _by_sent(message: AlertMessage) -> datetime:
@@ -61,6 +62,11 @@ class AlertState(Value):
     )
     linked: list[MessageRef] = Field(default_factory=list)
     ended: Ending | None = None
+    signature: SignatureVerdict | None = Field(
+        default=None,
+        description="The verdict on the XML signature of the message shown (`current`), as the"
+        " hub checked it on arrival; None for a message recorded before verdicts were",
+    )
     recorded_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -72,10 +78,13 @@ class AlertState(Value):
         message: AlertMessage,
         at: datetime,
         thread: str | None = None,
+        *,
+        signature: SignatureVerdict | None = None,
     ) -> AlertState:
         return cls(
             alert_id=alert_id,
             thread=thread,
+            signature=signature,
             version=1,
             origin=Origin(
                 channel=channel,

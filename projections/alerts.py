@@ -303,5 +303,5 @@ def alert_document(state: AlertState, now: datetime) -> dict[str, Any]:
         "expires": state.expires_at.isoformat() if state.expires_at else None,
         "recorded_at": state.recorded_at.isoformat(),
         "updated_at": state.updated_at.isoformat(),
-        **({"signed": True} if state.current.signature else {}),
+        "signature": state.signature and state.signature.model_dump(mode="json", exclude_none=True),
     }

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from domain.model import Info
+from domain.provenance import SignatureVerdict
 from domain.state import Ending, Origin
 
 # Documents as the domain serializes them, described by the domain's schema, passed through as is.
@@ -26,6 +27,9 @@ OriginDocument = Annotated[
 ]
 EndingDocument = Annotated[
     dict[str, Any], WithJsonSchema(Ending.model_json_schema(mode="serialization"))
+]
+SignatureDocument = Annotated[
+    dict[str, Any], WithJsonSchema(SignatureVerdict.model_json_schema(mode="serialization"))
 ]
 LifecycleName = Literal["active", "ended", "expired"]
 
@@ -80,6 +84,11 @@ class Alert(Answer):
     expires: datetime | None
     recorded_at: datetime
     updated_at: datetime
+    signature: SignatureDocument | None = Field(
+        default=None,
+        description="The hub's verdict on the XML signature of the message shown, checked on"
+        " arrival against the publisher's pinned certificates (null: recorded before verdicts)",
+    )
 
 
 class AlertList(Answer):

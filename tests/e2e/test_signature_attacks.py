@@ -82,8 +82,10 @@ def test_a_message_signed_with_the_pinned_certificate_is_verified(
     alert_id = response.json()["accepted"][0]["alert_id"]
     with server.client() as admin:
         (event,) = admin.get(f"/v1/alerts/{alert_id}/events").json()["items"]
+        alert = admin.get(f"/v1/alerts/{alert_id}").json()
     assert event["provenance"]["signature"]["verdict"] == "verified"
     assert event["provenance"]["signature"]["signer"] == "CN=signer.example.nl"
+    assert alert["signature"] == event["provenance"]["signature"]
 
 
 def test_the_real_ipaws_cancel_verifies_with_its_certificate_pinned(
@@ -122,4 +124,6 @@ def test_other_partners_get_the_verdict_recorded_never_verified(
     alert_id = response.json()["accepted"][0]["alert_id"]
     with server.client() as admin:
         (event,) = admin.get(f"/v1/alerts/{alert_id}/events").json()["items"]
+        alert = admin.get(f"/v1/alerts/{alert_id}").json()
     assert event["provenance"]["signature"]["verdict"] == verdict
+    assert alert["signature"]["verdict"] == verdict  # the alert shows the verdict, not "signed"

@@ -6,12 +6,21 @@ from datetime import timedelta
 
 import pytest
 
-from domain.alert import AlertEnded, AlertIssued, AlertUpdated, MessageRecorded, OriginalLinked
+from domain.alert import (
+    AlertEnded,
+    AlertIssued,
+    AlertUpdated,
+    MessageRecorded,
+    OriginalLinked,
+    evolve,
+)
 from domain.commands import EndAlert, EndMissingAlerts, Outcome
 from domain.errors import AlertEndedError, IdentifierReusedError
 from domain.identity import alert_id
 from domain.inbox import Inbox
-from domain.state import Lifecycle
+from domain.provenance import OPERATOR, SignatureVerdict, Verdict
+from domain.rights import Publisher
+from domain.state import AlertState, Lifecycle
 from tests.factories import T0, cap, info, later, message
 
 
@@ -235,3 +244,35 @@ def test_end_command_carries_outcome() -> None:
     ended = inbox.alerts[aid].state.ended
     assert ended is not None
     assert (ended.outcome, ended.reason) == (Outcome.FOUND, "gevonden")
+
+
+def test_the_state_shows_the_signature_verdict_of_the_message_it_shows() -> None:
+    """The verdict follows `current`: a newer message brings its own, an outdated one does not.
+
+    The aggregate and a projection folding the same events (`evolve`) reach the same state.
+    """
+    first, newer, older = (
+        message(),
+        message("m3", msg_type="Update", sent=later(10), references=[message()]),
+        message("m2", msg_type="Update", sent=later(5), references=[message()]),
+    )
+    inbox = Inbox()
+    for command, verdict in ((first, Verdict.VERIFIED), (newer, Verdict.ABSENT)):
+        inbox.publisher = signed(verdict)
+        aid = inbox.apply(cap(command))
+    inbox.publisher = signed(Verdict.INVALID)
+    assert inbox.apply(cap(older)) == aid
+    assert aid is not None
+    alert = inbox.alerts[aid]
+    assert alert.state.signature == SignatureVerdict(verdict=Verdict.ABSENT)
+    folded = None
+    for event in alert.collect_events():
+        folded = evolve(folded, event)
+        assert folded.signature is not None
+    assert folded == alert.state
+    assert AlertState.issued(aid, "cap", first, T0).signature is None  # before verdicts
+
+
+def signed(verdict: Verdict) -> Publisher:
+    provenance = OPERATOR.model_copy(update={"signature": SignatureVerdict(verdict=verdict)})
+    return Publisher.operator(provenance)
