@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ DATA = Path(__file__).parent / "nl-2025.json"
 COUNTRY = "NL"
 OVERLAP = 0.01
 KM_PER_DEGREE = 111.32  # one degree of latitude (and of longitude at the equator), in km
+SHAPES_KEPT = 1024
+_GEOMETRY = {"polygons", "circles", "geocodes"}
 log = structlog.get_logger(__name__)
 
 
@@ -56,6 +59,7 @@ class Geography:
         self.path = path
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self._shapes: OrderedDict[tuple[str, ...], BaseGeometry | None] = OrderedDict()
 
     @property
     def _data(self) -> _Loaded:
@@ -77,7 +81,26 @@ class Geography:
         return [data.order[i] for i in data.tree.query(point, predicate="intersects")]
 
     def shape_of(self, areas: Iterable[Area]) -> BaseGeometry | None:
-        """The union of the areas' polygons, circles and the Dutch places their geocodes name."""
+        """The union of the areas' polygons, circles and the Dutch places their geocodes name.
+
+        Remembered for the last `SHAPES_KEPT` distinct areas: every message of an alert, and
+        every view and check that looks at it, asks for the same shape again, and building it
+        (polygons, repairs, a union) costs more than everything else done with it.
+        """
+        areas = list(areas)
+        key = tuple(a.model_dump_json(include=_GEOMETRY) for a in areas)
+        with self._lock:
+            if key in self._shapes:
+                self._shapes.move_to_end(key)
+                return self._shapes[key]
+        found = self._build_shape(areas)
+        with self._lock:
+            self._shapes[key] = found
+            if len(self._shapes) > SHAPES_KEPT:
+                self._shapes.popitem(last=False)
+        return found
+
+    def _build_shape(self, areas: list[Area]) -> BaseGeometry | None:
         parts: list[BaseGeometry] = []
         for area in areas:
             parts += [Polygon([(lon, lat) for lat, lon in ring]) for ring in area.polygons]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import time
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from hub.api.context import RequestContext
 from hub.api.deps import HubDep
 from hub.api.feeds import router as feeds_router
 from hub.api.models import Health, Readiness
@@ -26,8 +23,6 @@ from hub.metrics import CONTENT_TYPE
 from hub.web import install_page
 
 log = structlog.get_logger("hub.api")
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-"""A client's X-Request-Id is kept only if it is this tame: it lands in logs and in provenance."""
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -67,37 +62,8 @@ def create_app(hub: Hub) -> FastAPI:
     )
     install_docs(app, hub.channels)
     install_page(app)
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContext, metrics=hub.metrics)
     return app
-
-
-async def _request_context(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Bind a request id to every log line of the request, count it, and log who asked."""
-    given = request.headers.get("x-request-id", "")
-    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-    request.state.request_id = request_id
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    started = time.perf_counter()
-    response = await call_next(request)
-    elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-    response.headers["x-request-id"] = request_id
-    route = request.scope.get("route")
-    path = getattr(route, "path", "unmatched")
-    hub: Hub = request.app.state.hub
-    hub.metrics.request(request.method, path, response.status_code)
-    log.info(
-        "request",
-        method=request.method,
-        path=request.url.path,
-        status=response.status_code,
-        ms=elapsed_ms,
-        client=request.client.host if request.client else None,
-        partner=getattr(request.state, "partner", None),
-    )
-    return response
 
 
 def healthz() -> dict[str, str]:

@@ -17,7 +17,7 @@ Raises `KeyError`, `TypeError` or `ValueError` (with the path) on data that does
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -122,69 +122,198 @@ def from_record(
 
 def to_avro(schema: Any, value: Any, names: Names, path: str = "") -> Any:
     """A canonical JSON value in the shape fastavro writes for `schema` (`path`: for errors)."""
-    schema = _resolve(schema, names)
-    if isinstance(schema, list):
-        return None if value is None else to_avro(_non_null(schema), value, names, path)
-    kind = schema.get("type") if isinstance(schema, dict) else schema
-    if kind == "record":
-        return _record_to_avro(schema, value, names, path)
-    if kind == "array":
-        _expect(value, list, path)
-        return [to_avro(schema["items"], v, names, f"{path}[{i}]") for i, v in enumerate(value)]
-    if kind == "map":
-        _expect(value, dict, path)
-        return {k: to_avro(schema["values"], v, names, f"{path}.{k}") for k, v in value.items()}
-    return value
+    try:
+        return _compiled(names).writer(schema)(value)
+    except _Misfit as misfit:
+        raise misfit.error(path) from None
 
 
 def from_avro(schema: Any, value: Any, names: Names) -> Any:
     """The canonical JSON value of what fastavro read for `schema` (nulls left out of records)."""
-    schema = _resolve(schema, names)
-    if isinstance(schema, list):
-        return None if value is None else from_avro(_non_null(schema), value, names)
-    kind = schema.get("type") if isinstance(schema, dict) else schema
-    if kind == "record":
-        items = {f["name"]: from_avro(f["type"], value[f["name"]], names) for f in schema["fields"]}
-        if schema["name"] in POSITIONAL:
-            return list(items.values())
-        return {name: item for name, item in items.items() if item is not None}
-    if kind == "array":
-        return [from_avro(schema["items"], item, names) for item in value]
-    if kind == "map":
-        return {key: from_avro(schema["values"], item, names) for key, item in value.items()}
-    return value
+    return _compiled(names).reader(schema)(value)
 
 
 def _record_to_avro(
     schema: Mapping[str, Any], value: Any, names: Names, path: str
 ) -> dict[str, Any]:
-    fields = schema["fields"]
-    if schema["name"] in POSITIONAL:
-        _expect(value, list, path)
-        if len(value) != len(fields):
-            raise ValueError(f"{path}: {len(fields)} values expected, got {value!r}")
-        value = {field["name"]: item for field, item in zip(fields, value, strict=True)}
-    _expect(value, dict, path)
-    unknown = set(value) - {field["name"] for field in fields}
-    if unknown:  # refuse rather than drop: the stream must carry everything the event holds
-        raise ValueError(f"{path or schema['name']}: {sorted(unknown)} not in {schema['name']}")
-    return {field["name"]: _field_to_avro(field, value, names, path) for field in fields}
+    converted: dict[str, Any] = to_avro(schema, value, names, path)
+    return converted
 
 
-def _field_to_avro(
-    field: Mapping[str, Any], value: Mapping[str, Any], names: Names, path: str
-) -> Any:
-    name = field["name"]
-    if name in value:
-        return to_avro(field["type"], value[name], names, f"{path}.{name}".lstrip("."))
-    if "default" in field:
-        return field["default"]
-    raise ValueError(f"{path}.{name}: required, and missing".lstrip("."))
+Convert = Callable[[Any], Any]
 
 
-def _expect(value: Any, kind: type, path: str) -> None:
+class _Misfit(Exception):  # noqa: N818 - internal, always turned into TypeError/ValueError
+    """A value that does not fit, raised deep in a converter; each record and array on the way
+    out adds its step to the path, so the happy path never builds a path string."""
+
+    def __init__(self, kind: type[Exception], text: str, where: str = "", record: str = "") -> None:
+        super().__init__(text)
+        self.kind, self.text, self.record = kind, text, record
+        self.steps = [where] if where else []
+
+    def within(self, step: str) -> _Misfit:
+        self.steps.append(step)
+        return self
+
+    def error(self, path: str) -> Exception:
+        inner = "".join(s if s.startswith("[") else f".{s}" for s in reversed(self.steps))
+        where = f"{path}{inner}".lstrip(".") or self.record
+        return self.kind(f"{where}: {self.text}" if where else self.text)
+
+
+class _Compiled:
+    """Converters for every type of one schema, each built once, on first use, then reused.
+
+    Walking the schema for every value (resolving names, reading field lists, checking kinds)
+    cost about 75 recursive calls per event; a converter is a closure that already knows its
+    fields and the converters of their types, and a plain value is not converted at all.
+    """
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self._writers: dict[object, Convert] = {}
+        self._readers: dict[object, Convert] = {}
+
+    def writer(self, schema: Any) -> Convert:
+        return self._memo(self._writers, schema, self._build_writer)
+
+    def reader(self, schema: Any) -> Convert:
+        return self._memo(self._readers, schema, self._build_reader)
+
+    def _memo(
+        self, memo: dict[object, Convert], schema: Any, build: Callable[[Any], Convert]
+    ) -> Convert:
+        key = schema if isinstance(schema, str) else id(schema)  # schemas live in `names`
+        found = memo.get(key)
+        if found is None:
+            built: list[Convert] = []
+            memo[key] = lambda value: built[0](value)  # noqa: PLW0108 - a type that contains itself
+            built.append(build(_resolve(schema, self.names)))
+            memo[key] = found = built[0]
+        return found
+
+    def _build_writer(self, schema: Any) -> Convert:
+        if isinstance(schema, list):
+            inner = self.writer(_non_null(schema))
+            return _same if inner is _same else lambda v: None if v is None else inner(v)
+        kind = schema.get("type") if isinstance(schema, dict) else schema
+        if kind == "record":
+            return self._record_writer(schema)
+        if kind == "array":
+            return _array_writer(self.writer(schema["items"]))
+        if kind == "map":
+            return _map_writer(self.writer(schema["values"]))
+        return _same
+
+    def _record_writer(self, schema: Mapping[str, Any]) -> Convert:
+        name = schema["name"]
+        fields = [
+            (f["name"], self.writer(f["type"]), "default" in f, f.get("default"))
+            for f in schema["fields"]
+        ]
+        known = frozenset(field[0] for field in fields)
+        positional = name in POSITIONAL
+
+        def convert(value: Any) -> dict[str, Any]:
+            if positional:
+                if len(_expect(value, list)) != len(fields):
+                    raise _Misfit(ValueError, f"{len(fields)} values expected, got {value!r}")
+                value = {field[0]: item for field, item in zip(fields, value, strict=True)}
+            if not known.issuperset(_expect(value, dict)):
+                unknown = sorted(set(value) - known)  # refuse rather than drop
+                raise _Misfit(ValueError, f"{unknown} not in {name}", record=name)
+            out = {}
+            for field, write, has_default, default in fields:
+                if field in value:
+                    if write is _same:
+                        out[field] = value[field]
+                        continue
+                    try:
+                        out[field] = write(value[field])
+                    except _Misfit as misfit:
+                        raise misfit.within(field) from None
+                elif has_default:
+                    out[field] = default
+                else:
+                    raise _Misfit(ValueError, "required, and missing", where=field)
+            return out
+
+        return convert
+
+    def _build_reader(self, schema: Any) -> Convert:
+        if isinstance(schema, list):
+            inner = self.reader(_non_null(schema))
+            return _same if inner is _same else lambda v: None if v is None else inner(v)
+        kind = schema.get("type") if isinstance(schema, dict) else schema
+        if kind == "record":
+            fields = [(f["name"], self.reader(f["type"])) for f in schema["fields"]]
+            if schema["name"] in POSITIONAL:
+                return lambda value: [read(value[field]) for field, read in fields]
+            return lambda value: {
+                field: item
+                for field, read in fields
+                if (item := value[field] if read is _same else read(value[field])) is not None
+            }
+        if kind == "array":
+            items = self.reader(schema["items"])
+            return list if items is _same else lambda value: [items(item) for item in value]
+        if kind == "map":
+            values = self.reader(schema["values"])
+            return lambda value: {key: values(item) for key, item in value.items()}
+        return _same
+
+
+_COMPILED: dict[int, _Compiled] = {}
+_KEPT = 8  # codecs alive at once in one process (tests make a few)
+
+
+def _compiled(names: Names) -> _Compiled:
+    """The converters of a schema's named types, built once per schema (per `names`)."""
+    found = _COMPILED.get(id(names))
+    if found is None or found.names is not names:
+        while len(_COMPILED) >= _KEPT:
+            del _COMPILED[next(iter(_COMPILED))]
+        found = _COMPILED[id(names)] = _Compiled(names)
+    return found
+
+
+def _array_writer(items: Convert) -> Convert:
+    def convert(value: Any) -> list[Any]:
+        if items is _same:
+            return list(_expect(value, list))
+        out = []
+        for index, item in enumerate(_expect(value, list)):
+            try:
+                out.append(items(item))
+            except _Misfit as misfit:
+                raise misfit.within(f"[{index}]") from None
+        return out
+
+    return convert
+
+
+def _map_writer(values: Convert) -> Convert:
+    def convert(value: Any) -> dict[str, Any]:
+        out = {}
+        for key, item in _expect(value, dict).items():
+            try:
+                out[key] = values(item)
+            except _Misfit as misfit:
+                raise misfit.within(key) from None
+        return out
+
+    return convert
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _expect(value: Any, kind: type) -> Any:
     if not isinstance(value, kind):
-        raise TypeError(f"{path}: a {kind.__name__} expected, got {type(value).__name__}")
+        raise _Misfit(TypeError, f"a {kind.__name__} expected, got {type(value).__name__}")
+    return value
 
 
 def _resolve(schema: Any, names: Names) -> Any:
