@@ -1,4 +1,6 @@
-"""How uvicorn serves the hub: HTTP protocol (with the slow-client guard), timeouts, limits.
+"""How uvicorn serves the hub: HTTP protocol (httptools, with the slow-client guard), timeouts.
+
+The event loop is uvicorn's "auto" choice: uvloop, installed with the hub (not on Windows).
 
 One place, so `alerthub serve` and the benchmark's framework floor (a minimal app measured on
 the same server stack) cannot drift apart.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.api.guard import MAX_HEADER_BYTES, guarded_protocol
+from hub.api.guard import guarded_protocol
 from hub.settings import Settings
 
 
@@ -19,5 +21,4 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "timeout_graceful_shutdown": 5,  # open live streams (SSE) must not hold a shutdown
         "timeout_keep_alive": settings.http_keep_alive_timeout,
         "http": guarded_protocol(settings.http_header_timeout, settings.http_body_timeout),
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }

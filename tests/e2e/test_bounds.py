@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from hub.api.guard import MAX_HEADER_BYTES
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import Server
 
@@ -146,6 +147,13 @@ def test_a_client_that_never_finishes_its_body_is_disconnected_and_nothing_is_re
         assert _closed_by_server(sock)
     alerts = httpx.get(f"{bounded.url}/v1/alerts", params={"lifecycle": "all"}).json()["items"]
     assert "slow-body" not in {a["origin"]["identifier"] for a in alerts}
+
+
+def test_headers_over_the_limit_are_refused_and_the_hub_keeps_serving(bounded: Server) -> None:
+    """The C parser sets no limit of its own: the guard counts request line and headers."""
+    huge = {"x-padding": "a" * (MAX_HEADER_BYTES + 1)}
+    assert httpx.get(f"{bounded.url}/healthz", headers=huge).status_code == 400
+    assert httpx.get(f"{bounded.url}/healthz", headers={"x-padding": "a" * 8000}).status_code == 200
 
 
 def test_a_kept_alive_connection_serves_several_requests(bounded: Server) -> None:
