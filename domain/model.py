@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     model_validator,
 )
 
@@ -141,10 +142,25 @@ def _whole_minute_offset(value: datetime) -> datetime:
     return value
 
 
+def cap_datetime(value: datetime) -> str:
+    """CAP 1.2's date-time form: the sender's own offset, and UTC written `-00:00`, never `Z`.
+
+    CAP (§3.3.2) allows exactly one spelling of UTC. Every place that shows a CAP date-time (the
+    XML, the JSON, the Avro stream) uses this form, so a reference `sender,identifier,sent` built
+    from it matches the `sent` of the message it names, character for character.
+    """
+    text = value.isoformat()
+    return text[:-6] + "-00:00" if text.endswith("+00:00") else text
+
+
 CapId = Annotated[str, Field(max_length=512), AfterValidator(_cap_id)]
 Text = Annotated[str, Field(max_length=65_536), AfterValidator(_xml_text)]
 ShortText = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_xml_text)]
-Moment = Annotated[AwareDatetime, AfterValidator(_whole_minute_offset)]
+Moment = Annotated[
+    AwareDatetime,
+    AfterValidator(_whole_minute_offset),
+    PlainSerializer(cap_datetime, return_type=str, when_used="json"),
+]
 
 
 def _coordinate(pair: tuple[float, float]) -> tuple[float, float]:
@@ -204,12 +220,25 @@ class Resource(Value):
 
 
 class Area(Value):
+    """One CAP area. Numbers are also kept as the sender wrote them, where that differs.
+
+    A float cannot say whether it was written `52.530` or `52.53`, `0.0` or `0`; a hub that relays
+    CAP must give back what the authority wrote. So when the text of an area's polygons, circles,
+    altitude or ceiling is not the shortest form of its numbers, the parser keeps the element text
+    in the `written_*` fields beside the parsed values, and the CAP renderer writes it back. The
+    validator checks the text still says the same numbers, so the two can never disagree.
+    """
+
     description: Text
     polygons: list[Polygon] = Field(default_factory=list)
     circles: list[Circle] = Field(default_factory=list)
     geocodes: list[Geocode] = Field(default_factory=list)
     altitude: float | None = None
     ceiling: float | None = None
+    written_polygons: list[Text] = Field(default_factory=list)
+    written_circles: list[Text] = Field(default_factory=list)
+    written_altitude: Text | None = None
+    written_ceiling: Text | None = None
 
     @model_validator(mode="after")
     def _ceiling_needs_altitude(self) -> Area:
@@ -219,6 +248,33 @@ class Area(Value):
             if self.altitude > self.ceiling:
                 raise ValueError("altitude must not exceed ceiling")
         return self
+
+    @model_validator(mode="after")
+    def _written_says_the_same(self) -> Area:
+        """Kept text is a lexical form of exactly the parsed numbers, or it is refused."""
+        if self.written_polygons and [_numbers(t) for t in self.written_polygons] != [
+            [v for point in ring for v in point] for ring in self.polygons
+        ]:
+            raise ValueError("written_polygons do not say the same numbers as polygons")
+        if self.written_circles and [_numbers(t) for t in self.written_circles] != [
+            [c.lat, c.lon, c.radius_km] for c in self.circles
+        ]:
+            raise ValueError("written_circles do not say the same numbers as circles")
+        for text, value in (
+            (self.written_altitude, self.altitude),
+            (self.written_ceiling, self.ceiling),
+        ):
+            if text is not None and _numbers(text) != [value]:
+                raise ValueError(f"written text {text!r} does not say {value}")
+        return self
+
+
+_NUMBER_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def _numbers(text: str) -> list[float]:
+    """The numbers a polygon, circle or altitude text says, in order (ValueError if not numbers)."""
+    return [float(part) for part in _NUMBER_SEPARATORS.split(text.strip()) if part]
 
 
 def _absolute_uri(value: str | None) -> str | None:

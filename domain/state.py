@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from domain.commands import Outcome
-from domain.model import AlertMessage, MessageRef, MsgType, Value
+from domain.model import AlertMessage, MessageRef, Moment, MsgType, Value
 from domain.provenance import SignatureVerdict
 
 
@@ -34,11 +34,11 @@ class Origin(Value):
     channel: str
     sender: str
     identifier: str
-    sent: AwareDatetime
+    sent: Moment
 
 
 class Ending(Value):
-    at: AwareDatetime
+    at: Moment
     outcome: Outcome
     reason: str | None = None
     channel: str

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.alert import AlertEvent, AlertIssued, evolve
+from domain.model import cap_datetime
 from domain.state import AlertState, Lifecycle
 from projections.database import Connection
 from projections.stream import Event
@@ -300,7 +301,7 @@ def alert_document(state: AlertState, now: datetime) -> dict[str, Any]:
         "awaiting": [json.loads(r.model_dump_json()) for r in state.awaiting],
         "linked": [json.loads(r.model_dump_json()) for r in state.linked],
         "message_count": len(state.messages),
-        "expires": state.expires_at.isoformat() if state.expires_at else None,
+        "expires": cap_datetime(state.expires_at) if state.expires_at else None,
         "recorded_at": state.recorded_at.isoformat(),
         "updated_at": state.updated_at.isoformat(),
         "signature": state.signature and state.signature.model_dump(mode="json", exclude_none=True),

@@ -27,6 +27,7 @@ from adapters.cap.names import (
     RESOURCE_FIELDS,
     cap_location,
 )
+from adapters.cap.render import circle_text, number, polygon_text
 from adapters.cap.signature import enveloped_signature
 from adapters.problems import validated
 from domain.errors import InvalidMessageError, MalformedMessageError
@@ -36,6 +37,12 @@ MAX_BYTES = 8 * 1024 * 1024
 _CAP_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
 _DATETIME_FIELDS = {"sent", "effective", "onset", "expires"}
 _INCIDENT_TOKENS = re.compile(r'"([^"]*)"|(\S+)')
+# Free text is kept exactly as written, whitespace included (a relay gives back what it got);
+# codes, enumerations, times and numbers are tokens, and surrounding whitespace is no part of them.
+_FREE_TEXT = frozenset(
+    {"source", "restriction", "addresses", "code", "note", "event", "audience", "senderName"}
+    | {"headline", "description", "instruction", "contact", "resourceDesc", "areaDesc", "value"}
+)
 
 
 def parse_cap(body: bytes) -> AlertMessage:
@@ -83,7 +90,9 @@ def _local(child: Element, path: str) -> str:
 def _text(element: Element, path: str, name: str) -> str:
     if len(element):
         raise InvalidMessageError("must hold text, not elements", location=path)
-    text = (element.text or "").strip()
+    text = element.text or ""
+    if name not in _FREE_TEXT:
+        text = text.strip()
     if name in _DATETIME_FIELDS and not _CAP_DATETIME.match(text):
         raise InvalidMessageError(
             f"date-time {text!r} must be YYYY-MM-DDThh:mm:ss with an offset like +01:00 "
@@ -141,10 +150,11 @@ def _alert(root: Element) -> dict[str, Any]:
 
 
 def _set_once(data: dict[str, Any], key: str, value: str, path: str) -> None:
-    """Set a single-valued field; an empty element counts as absent (real senders emit them)."""
+    """Set a single-valued field; an empty (or blank) element counts as absent, as real senders
+    emit them."""
     if key in data:
         raise InvalidMessageError("may appear only once", location=path)
-    if value:
+    if value.strip():
         data[key] = value
 
 
@@ -205,6 +215,7 @@ def _fields(element: Element, base: str, names: dict[str, str]) -> dict[str, Any
 
 def _area(element: Element, base: str) -> dict[str, Any]:
     data: dict[str, Any] = {"polygons": [], "circles": [], "geocodes": []}
+    written: dict[str, list[str]] = {"polygons": [], "circles": []}
     counter = _Counter()
     for child in element:
         name = _local(child, base)
@@ -212,14 +223,39 @@ def _area(element: Element, base: str) -> dict[str, Any]:
         if name in AREA_SCALARS:
             _set_once(data, AREA_SCALARS[name], _text(child, path, name), path)
         elif name == "polygon":
-            data["polygons"].append(_points(_text(child, path, name), path))
+            written["polygons"].append(text := _text(child, path, name))
+            data["polygons"].append(_points(text, path))
         elif name == "circle":
-            data["circles"].append(_circle(_text(child, path, name), path))
+            written["circles"].append(text := _text(child, path, name))
+            data["circles"].append(_circle(text, path))
         elif name == "geocode":
-            data["geocodes"].append(_pair(child, path))
+            pair = _pair(child, path)
+            data["geocodes"].append({"name": pair["name"], "value": pair["value"].strip()})
         else:
             raise InvalidMessageError(f"unknown element {name}", location=path)
-    return data
+    return data | _as_written(data, written)
+
+
+def _as_written(data: dict[str, Any], written: dict[str, list[str]]) -> dict[str, Any]:
+    """The element texts of an area's numbers, where the shortest form would change them."""
+    kept: dict[str, Any] = {}
+    if written["polygons"] != [polygon_text(p) for p in data["polygons"]]:
+        kept["written_polygons"] = written["polygons"]
+    circles = [circle_text(c["lat"], c["lon"], c["radius_km"]) for c in data["circles"]]
+    if written["circles"] != circles:
+        kept["written_circles"] = written["circles"]
+    for name in ("altitude", "ceiling"):
+        text = data.get(name)
+        if text is not None and _shortest(text) != text:
+            kept[f"written_{name}"] = text
+    return kept
+
+
+def _shortest(text: str) -> str | None:
+    try:
+        return number(float(text))
+    except ValueError:
+        return None  # not a number: the model says so, naming the element
 
 
 def _points(text: str, path: str) -> list[tuple[float, float]]:

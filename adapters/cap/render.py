@@ -14,6 +14,7 @@ from adapters.cap.names import (
     RESOURCE_FIELDS,
 )
 from domain.model import AlertMessage, Area, Info, NamedValue, Resource
+from domain.model import cap_datetime as _cap_form
 
 _ALERT_HEAD = ("identifier", "sender", "sent", "status", "msgType", "source", "scope")
 _ALERT_TAIL = ("restriction", "addresses")
@@ -56,13 +57,22 @@ def render_cap(message: AlertMessage) -> str:
 
 
 def cap_datetime(value: datetime) -> str:
-    """CAP's date-time form: seconds precision and a numeric offset (never 'Z')."""
-    return value.replace(microsecond=0).isoformat()
+    """CAP's date-time form: seconds precision, the sender's offset, UTC as `-00:00`."""
+    return _cap_form(value.replace(microsecond=0))
 
 
 def number(value: float) -> str:
+    """The shortest text of a number (`52.53`, `0`): used when the sender's own text is unknown."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+def polygon_text(points: Iterable[tuple[float, float]]) -> str:
+    return " ".join(f"{number(lat)},{number(lon)}" for lat, lon in points)
+
+
+def circle_text(lat: float, lon: float, radius_km: float) -> str:
+    return f"{number(lat)},{number(lon)} {number(radius_km)}"
 
 
 def _quoted(incident: str) -> str:
@@ -117,10 +127,16 @@ def _resource(element: Element, resource: Resource) -> None:
 
 
 def _area(element: Element, area: Area) -> None:
+    """The area with its numbers as the sender wrote them, where the model kept that text."""
     _scalars(element, area, ("areaDesc",), AREA_SCALARS)
-    for polygon in area.polygons:
-        _sub(element, "polygon", " ".join(f"{number(a)},{number(b)}" for a, b in polygon))
-    for c in area.circles:
-        _sub(element, "circle", f"{number(c.lat)},{number(c.lon)} {number(c.radius_km)}")
+    polygons = area.written_polygons or [polygon_text(p) for p in area.polygons]
+    for text in polygons:
+        _sub(element, "polygon", text)
+    circles = area.written_circles or [circle_text(c.lat, c.lon, c.radius_km) for c in area.circles]
+    for text in circles:
+        _sub(element, "circle", text)
     _pairs(element, "geocode", area.geocodes)
-    _scalars(element, area, ("altitude", "ceiling"), AREA_SCALARS)
+    for name, written in (("altitude", area.written_altitude), ("ceiling", area.written_ceiling)):
+        value = getattr(area, name)
+        if value is not None:
+            _sub(element, name, written or number(value))

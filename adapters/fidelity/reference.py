@@ -149,6 +149,13 @@ AREA = {
     "geocodes": [{"name": "CBS-GM", "value": "GM0363"}, {"name": "CBS-VR", "value": "VR13"}],
     "altitude": 0.0,
     "ceiling": 1500.0,
+    # As the authority wrote them: trailing zeros a float would drop.
+    "written_polygons": [
+        "52.41210,4.77020 52.42580,4.83510 52.39490,4.85530 52.38620,4.78970 52.41210,4.77020"
+    ],
+    "written_circles": ["52.40612,4.81537 2.50"],
+    "written_altitude": "0.0",
+    "written_ceiling": "1500.0",
 }
 
 

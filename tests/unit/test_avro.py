@@ -143,12 +143,12 @@ def test_a_record_decodes_with_only_fastavro_and_the_schemas_folder(codec: AvroC
     assert record["alert_id"] == event.originator_id
     assert (record["version"], record["event_type"]) == (1, "AlertIssued")
     assert record["recorded_at"] == event.timestamp
-    assert record["occurred_at"] == "2025-06-02T12:00:00Z"
+    assert record["occurred_at"] == "2025-06-02T12:00:00-00:00"  # CAP spells UTC -00:00
     assert record["origin"] == {
         "channel": "cap",
         "sender": "vr01@example.nl",
         "identifier": "m1",
-        "sent": "2025-06-02T12:00:00Z",
+        "sent": "2025-06-02T12:00:00-00:00",
     }
     assert record["payload"]["thread"] == "AMBER-7"
     area = record["payload"]["message"]["info"][0]["areas"][0]
