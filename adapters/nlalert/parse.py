@@ -13,8 +13,11 @@ Mapping (one feed item = one version of one NL-Alert):
 * info: an `nl-NL` block (headline = first Dutch sentence, description = the Dutch part, the full
   original text as parameter `nlalert:message` so rendering is exact) and, when the text has an
   English part, an `en-US` block. Both carry the areas: a CAP consumer reading one language must
-  still see where the warning applies. Category Safety, event NL-Alert, urgency Immediate, severity
-  Severe, certainty Observed: NL-Alert is reserved for life-threatening situations happening now.
+  still see where the warning applies. Category and event are derived from the text by
+  `classify` (fire, weather, hazardous substances, water, public order, health, test; `Safety` /
+  `NL-Alert` when unsure), recorded as derived in parameter `nlalert:classified`. Urgency
+  Immediate, severity Severe, certainty Observed: NL-Alert is reserved for life-threatening
+  situations happening now.
 * A whole feed (`{"data": [...]}`) ends with `EndMissingAlerts`, unless it says it is one page of
   several (`links.next`); a single posted item never ends others.
 """
@@ -28,6 +31,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.nlalert.classify import Classification, classify
 from adapters.nlalert.schema import Feed, FeedItem, UnusableNumber
 from adapters.nlalert.text import MessageParts, headline, is_test, split_message
 from adapters.problems import Loc, dotted, validated
@@ -39,6 +43,7 @@ from domain.model import AlertMessage
 CHANNEL = "nlalert"
 SENDER = "nl-alert.nl"
 PARAMETER = "nlalert:message"
+CLASSIFIED = "nlalert:classified"  # what the classifier derived from the text, and why
 VANISHED = "no longer in the NL-Alert feed"
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DIGITS = 64  # longer JSON numbers are kept as text markers, so the error names the field
@@ -181,23 +186,25 @@ def content_digest(item: FeedItem, sent: datetime) -> str:
 
 
 def _info_blocks(item: FeedItem, parts: MessageParts) -> list[dict[str, Any]]:
+    kind = classify(item.message, test=is_test(item.message))
+    derived = {"name": CLASSIFIED, "value": kind.recorded}
     blocks = [
-        _block(item, "nl-NL", parts.dutch)
-        | {"parameters": [{"name": PARAMETER, "value": item.message}]}
+        _block(item, "nl-NL", parts.dutch, kind)
+        | {"parameters": [{"name": PARAMETER, "value": item.message}, derived]}
     ]
     if parts.english:
-        blocks.append(_block(item, "en-US", parts.english))
+        blocks.append(_block(item, "en-US", parts.english, kind) | {"parameters": [derived]})
     return blocks
 
 
-def _block(item: FeedItem, language: str, part: str) -> dict[str, Any]:
+def _block(item: FeedItem, language: str, part: str, kind: Classification) -> dict[str, Any]:
     areas: Sequence[dict[str, Any]] = (
         [{"description": _AREA_NAME[language], "polygons": item.area}] if item.area else []
     )
     return {
         "language": language,
-        "category": ["Safety"],
-        "event": "NL-Alert",
+        "category": [kind.category.value],
+        "event": kind.event(language),
         "urgency": "Immediate",
         "severity": "Severe",
         "certainty": "Observed",

@@ -4,8 +4,9 @@ An NL-Alert is one free text, shaped by habit rather than by a schema:
 
     NL-Alert 02-06-2025 12:00: <Dutch: what happens, what to do, where to read more> *** <English>
 
-* The prefix `NL-Alert D(D)-M(M)-YYYY H(H):MM:` is optional; its time is Dutch local time
-  (Europe/Amsterdam) and is the only per-version timestamp the public feed has.
+* The prefix `NL-Alert D(D)-M(M)-YYYY H(H):MM[:SS][:]` is optional (the colon after the time is
+  often left out); its time is Dutch local time (Europe/Amsterdam) and is the only per-version
+  timestamp the public feed has.
 * The English part follows `***` (older messages: `###`) and is sometimes absent.
 * Some messages end in an unmarked English sentence ("... crisis.nl. Keep windows closed.").
   That is detected conservatively (see `_trailing_english`): a wrong split would put Dutch in the
@@ -27,9 +28,11 @@ from zoneinfo import ZoneInfo
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HEADLINE_MAX = 160  # CAP 1.2 advises headlines under 160 characters (SMS-sized)
 
+# Every variant seen: with or without the colon after the time (or after "NL-Alert"), d-m-yyyy
+# or dd-mm-yyyy, with or without seconds.
 _PREFIX = re.compile(
-    r"^\s*NL-Alert\s+(?P<day>\d{1,2})-(?P<month>\d{1,2})-(?P<year>\d{4})\s+"
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*:\s*",
+    r"^\s*NL-Alert\s*:?\s+(?P<day>\d{1,2})-(?P<month>\d{1,2})-(?P<year>\d{4})\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?:\s*:\s*|\s+|$)",
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\s*(\*{3,}|#{3,})\s*")
@@ -190,7 +193,8 @@ def _issued(prefix: re.Match[str] | None) -> datetime | None:
         year, month, day, hour, minute = (
             int(prefix[name]) for name in ("year", "month", "day", "hour", "minute")
         )
-        local = datetime(year, month, day, hour, minute, tzinfo=AMSTERDAM)
+        second = int(prefix["second"] or 0)
+        local = datetime(year, month, day, hour, minute, second, tzinfo=AMSTERDAM)
     except ValueError:  # 31-02-2025 or 25:00: free text, so not an error, just no timestamp
         return None
     # A fixed offset, so the canonical form never depends on tz data; the repeated autumn hour

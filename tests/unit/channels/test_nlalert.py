@@ -129,10 +129,12 @@ def test_item_maps_to_cap_shaped_message() -> None:
     assert en.description is not None
     assert en.description.startswith("Large fire in Tilburg.")
     assert nl.parameter("nlalert:message") == json.loads(FIRE.read_text())["message"]
+    assert (nl.event, en.event) == ("Brand", "Fire")  # derived from the text: a fire
+    assert nl.parameter("nlalert:classified") == en.parameter("nlalert:classified")
+    assert (nl.parameter("nlalert:classified") or "").startswith("fire: brand")
     for info in (nl, en):
-        assert (info.event, info.category, info.urgency, info.severity, info.certainty) == (
-            "NL-Alert",
-            ["Safety"],
+        assert (info.category, info.urgency, info.severity, info.certainty) == (
+            ["Fire"],
             "Immediate",
             "Severe",
             "Observed",
@@ -155,6 +157,21 @@ def test_integer_ids_are_strings_and_identity_follows_content() -> None:
         ("NL-Alert 01-12-2025 12:00:Brand.", datetime(2025, 12, 1, 11, 0, tzinfo=UTC), "Brand."),
         ("nl-alert 02-06-2025 9:05 : Gas.", datetime(2025, 6, 2, 7, 5, tzinfo=UTC), "Gas."),
         ("NL-Alert 31-02-2025 12:00: Rook.", None, "Rook."),  # impossible date: no time
+        # without the colon, as real messages are often written
+        (
+            "NL-Alert 07-11-2023 13:37 Grote brand in Zwolle.",
+            datetime(2023, 11, 7, 12, 37, tzinfo=UTC),
+            "Grote brand in Zwolle.",
+        ),
+        ("NL-Alert 7-11-2023 13:37 Brand.", datetime(2023, 11, 7, 12, 37, tzinfo=UTC), "Brand."),
+        # with seconds, with and without the colon
+        (
+            "NL-Alert 02-06-2025 09:05:30: Gas.",
+            datetime(2025, 6, 2, 7, 5, 30, tzinfo=UTC),
+            "Gas.",
+        ),
+        ("NL-Alert 2-6-2025 9:05:30 Gas.", datetime(2025, 6, 2, 7, 5, 30, tzinfo=UTC), "Gas."),
+        ("NL-Alert: 02-06-2025 09:05 Gas.", datetime(2025, 6, 2, 7, 5, tzinfo=UTC), "Gas."),
         ("Brand in de haven.", None, "Brand in de haven."),
     ],
 )
