@@ -17,6 +17,7 @@ from hub.api.problems import install_problem_handlers
 from hub.api.routes import router
 from hub.api.stream import router as stream_router
 from hub.api.subscriptions import router as subscriptions_router
+from hub.api.suggestions import router as suggestions_router
 from hub.api.views import router as views_router
 from hub.bootstrap import Hub
 from hub.metrics import CONTENT_TYPE
@@ -38,6 +39,7 @@ def create_app(hub: Hub) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(feeds_router)  # first: `/v1/alerts/{id}.cap` before `/v1/alerts/{id}`
     app.include_router(router)
+    app.include_router(suggestions_router)  # before /v1/incidents/{incident}
     app.include_router(views_router)
     app.include_router(stream_router)
     app.include_router(subscriptions_router)

@@ -132,6 +132,22 @@ class IncidentList(Answer):
     items: list[Incident]
 
 
+class SuggestionAnswer(Answer):
+    """Two alerts of different systems that may be one incident, and any verdict on record."""
+
+    suggestion_id: UUID
+    alert_ids: list[UUID] = Field(min_length=2, max_length=2)
+    score: float = Field(ge=0, le=1)
+    reasons: list[str]
+    status: Literal["suggested", "confirmed", "rejected"]
+    reviewed_by: str | None = Field(description="The partner who gave the verdict on record")
+    review_reason: str | None
+
+
+class SuggestionList(Answer):
+    items: list[SuggestionAnswer]
+
+
 class Health(Answer):
     status: Literal["ok"]
 

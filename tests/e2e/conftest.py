@@ -91,6 +91,18 @@ class Server:
             self.process.wait()
 
 
+def add_partner(server: Server, name: str, *options: str) -> str:
+    """`alerthub partners add` on the running hub's data directory; returns the printed key."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "partners", "add", name, *options],
+        env={"ALERTHUB_DATA_DIR": str(server.data_dir), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("server")

@@ -20,7 +20,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, add_partner
 
 NLALERT = Path(__file__).parents[2] / "examples" / "messages" / "nlalert"
 XML = {"content-type": "application/xml"}
@@ -48,18 +48,6 @@ def cap(
   <area><areaDesc>Amsterdam</areaDesc>
    <geocode><valueName>CBS-GM</valueName><value>{geocode}</value></geocode></area></info>
 </alert>""".encode()
-
-
-def add_partner(server: Server, name: str, *options: str) -> str:
-    """`alerthub partners add` on the running hub's data directory; returns the printed key."""
-    done = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "partners", "add", name, *options],
-        env={"ALERTHUB_DATA_DIR": str(server.data_dir), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
