@@ -69,6 +69,11 @@ class AlertState(Value):
     )
     recorded_at: AwareDatetime
     updated_at: AwareDatetime
+    assumed_expiry: Moment | None = Field(
+        default=None,
+        description="Set by the read side from a channel's default lifetime when no info block "
+        "says `expires` (see `domain.lifetimes`); never by the aggregate",
+    )
 
     @classmethod
     def issued(
@@ -184,14 +189,15 @@ class AlertState(Value):
         """Derived at read time: expiry is never written, so it is right at any `now`."""
         if self.ended is not None:
             return Lifecycle.ENDED
-        expiry = self.current.latest_expiry()
+        expiry = self.expires_at
         if expiry is not None and expiry <= now:
             return Lifecycle.EXPIRED
         return Lifecycle.ACTIVE
 
     @property
     def expires_at(self) -> datetime | None:
-        return self.current.latest_expiry()
+        """When the content says it expires; else the assumed expiry, if the read side set one."""
+        return self.current.latest_expiry() or self.assumed_expiry
 
     @property
     def is_public(self) -> bool:

@@ -16,6 +16,7 @@ from uuid import UUID
 from adapters.base import Channel, discover_channels
 from adapters.territory import keep_to_territories
 from domain.rights import SnapshotLimit
+from domain.lifetimes import Lifetimes
 from geography import Geography
 from hub.logging import configure_logging
 from hub.metrics import Metrics
@@ -84,6 +85,7 @@ class Hub:
     store: EventStore
     channels: Mapping[str, Channel]
     geography: Geography
+    lifetimes: Lifetimes
     service: IngestService
     views: ViewDatabase
     stream: EventStream
@@ -131,6 +133,7 @@ def bootstrap(
     if configure_logs:
         configure_logging(settings)
     geography = Geography()  # reads its data file on first use, not here
+    lifetimes = Lifetimes(settings.default_lifetime_hours)
     found = keep_to_territories(
         discover_channels() if channels is None else channels, {"NL": geography.in_netherlands}
     )
@@ -161,7 +164,7 @@ def bootstrap(
     follower = Follower(
         stream,
         views,
-        live_projections(found, geography),
+        live_projections(found, geography, lifetimes),
         poll_interval=settings.projection_poll_interval,
         lease=leases.projector if relay is None else always,  # Kafka: the group shares
     )
@@ -172,6 +175,7 @@ def bootstrap(
         store,
         found,
         geography,
+        lifetimes,
         service,
         views,
         stream,
@@ -198,12 +202,12 @@ def bootstrap(
 
 
 def live_projections(
-    channels: Mapping[str, Channel], places: Places, prefix: str = ""
+    channels: Mapping[str, Channel], places: Places, lifetimes: Lifetimes, prefix: str = ""
 ) -> list[AlertsProjection | ChannelViewsProjection | PlacesProjection]:
     """The views the hub keeps up to date (and `projections rebuild` can rebuild)."""
     return [
-        AlertsProjection(prefix),
-        ChannelViewsProjection(channels, prefix),
+        AlertsProjection(prefix, lifetimes),
+        ChannelViewsProjection(channels, prefix, lifetimes),
         PlacesProjection(places, prefix),
     ]
 

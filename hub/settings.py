@@ -158,6 +158,10 @@ class Settings(BaseSettings):
         default=True,
         description="On first start with no partners, create the local partner and write its key",
     )
+    default_lifetime_hours: dict[str, float] = Field(
+        default_factory=lambda: {"*": 24.0},
+        description='Lifetime of alerts without expires, channel -> hours ("*": any other)',
+    )
 
     @property
     def limits(self) -> Limits:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.alert import AlertEvent, AlertIssued, evolve
+from domain.lifetimes import NEVER, Lifetimes
 from domain.model import cap_datetime
 from domain.state import AlertState, Lifecycle
 from projections.database import Connection
@@ -52,8 +53,8 @@ class AlertsProjection:
 
     tables: tuple[str, ...] = ("alerts", "alert_channels", "alert_geocodes", "alert_versions")
 
-    def __init__(self, prefix: str = "") -> None:
-        self.prefix = prefix
+    def __init__(self, prefix: str = "", lifetimes: Lifetimes = NEVER) -> None:
+        self.prefix, self.lifetimes = prefix, lifetimes
         self.name = f"{prefix}alerts"
 
     def create_tables(self, conn: Connection) -> None:
@@ -63,7 +64,7 @@ class AlertsProjection:
     def apply(self, conn: Connection, event: Event) -> None:
         state = fold_into(conn, f"{self.prefix}alerts", event)
         if state is not None:
-            self._write(conn, state)
+            self._write(conn, self.lifetimes.stamp(state))
 
     def _write(self, conn: Connection, state: AlertState) -> None:
         p, alert_id = self.prefix, str(state.alert_id)
@@ -302,6 +303,7 @@ def alert_document(state: AlertState, now: datetime) -> dict[str, Any]:
         "linked": [json.loads(r.model_dump_json()) for r in state.linked],
         "message_count": len(state.messages),
         "expires": cap_datetime(state.expires_at) if state.expires_at else None,
+        "expires_assumed": state.assumed_expiry is not None and state.expires_at is not None,
         "recorded_at": state.recorded_at.isoformat(),
         "updated_at": state.updated_at.isoformat(),
         "signature": state.signature and state.signature.model_dump(mode="json", exclude_none=True),

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import Channel
+from domain.lifetimes import NEVER, Lifetimes
 from domain.state import AlertState, Lifecycle
 from projections.alerts import LIFECYCLE_SQL, fold_into, utc_text
 from projections.database import Connection
@@ -32,8 +33,10 @@ _SCHEMA = (
 class ChannelViewsProjection:
     tables: tuple[str, ...] = ("view_states", "channel_views")
 
-    def __init__(self, channels: Mapping[str, Channel], prefix: str = "") -> None:
-        self.channels, self.prefix = channels, prefix
+    def __init__(
+        self, channels: Mapping[str, Channel], prefix: str = "", lifetimes: Lifetimes = NEVER
+    ) -> None:
+        self.channels, self.prefix, self.lifetimes = channels, prefix, lifetimes
         self.name = f"{prefix}views"
 
     def create_tables(self, conn: Connection) -> None:
@@ -44,6 +47,7 @@ class ChannelViewsProjection:
         state = fold_into(conn, f"{self.prefix}view_states", event)
         if state is None:
             return
+        state = self.lifetimes.stamp(state)
         conn.execute(
             f"INSERT INTO {self.prefix}view_states VALUES (?,?,?) ON CONFLICT (alert_id)"
             " DO UPDATE SET version=excluded.version, state=excluded.state",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from domain.errors import NotFoundError
 from domain.rights import Publisher, may_read
@@ -59,18 +59,35 @@ def channel_view(
     return {"channel": channel, "as_of": as_of, "items": items}
 
 
-def _readable(hub: Hub, reader: Publisher | None, as_of: datetime | None) -> list[AlertState]:
-    states = _states(hub, "all", as_of)
-    return [s for s in states if may_read(reader, s.channels, s.current.is_public)]
+Tests = Annotated[
+    bool, Query(description="include Test, Exercise and other non-Actual alerts (kept out)")
+]
+
+
+def _readable(
+    hub: Hub, reader: Publisher | None, as_of: datetime | None, tests: bool
+) -> list[AlertState]:
+    """Alerts that form incidents: those the reader may read, Actual ones only unless tests are
+    asked for (the public never sees a non-Actual alert either way)."""
+    return [
+        s
+        for s in _states(hub, "all", as_of)
+        if may_read(reader, s.channels, s.current.is_public)
+        and (tests or s.current.status.is_public)
+    ]
 
 
 @router.get("/incidents", tags=["incidents"], response_model=IncidentList)
 def list_incidents(
-    hub: HubDep, reader: ReaderDep, lifecycle: LifecycleFilter = "active", as_of: AsOf = None
+    hub: HubDep,
+    reader: ReaderDep,
+    lifecycle: LifecycleFilter = "active",
+    as_of: AsOf = None,
+    tests: Tests = False,
 ) -> dict[str, Any]:
     """Alerts of all channels grouped into incidents (the public: public alerts only)."""
     now = as_of or datetime.now(UTC)
-    documents = [incident_document(g, now) for g in group(_readable(hub, reader, as_of))]
+    documents = [incident_document(g, now) for g in group(_readable(hub, reader, as_of, tests))]
     if lifecycle != "all":
         documents = [d for d in documents if d["lifecycle"] == lifecycle]
     return {"as_of": as_of, "items": documents}
@@ -78,10 +95,10 @@ def list_incidents(
 
 @router.get("/incidents/{incident}", tags=["incidents"], response_model=Incident)
 def read_incident(
-    incident: UUID, hub: HubDep, reader: ReaderDep, as_of: AsOf = None
+    incident: UUID, hub: HubDep, reader: ReaderDep, as_of: AsOf = None, tests: Tests = False
 ) -> dict[str, Any]:
     now = as_of or datetime.now(UTC)
-    for states in group(_readable(hub, reader, as_of)):
+    for states in group(_readable(hub, reader, as_of, tests)):
         if incident_id(states) == incident:
             return incident_document(states, now)
     raise NotFoundError(f"no incident {incident}")

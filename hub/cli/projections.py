@@ -24,10 +24,13 @@ log = structlog.get_logger("hub.cli")
 def _live(hub: Hub) -> dict[str, Callable[[str], Projection]]:
     """Each live projection by name, as a factory of a copy with a given table prefix."""
 
-    def factory(index: int) -> Callable[[str], Projection]:
-        return lambda prefix: live_projections(hub.channels, hub.geography, prefix)[index]
+    def build(prefix: str = "") -> list[Projection]:
+        return list(live_projections(hub.channels, hub.geography, hub.lifetimes, prefix))
 
-    return {p.name: factory(i) for i, p in enumerate(live_projections(hub.channels, hub.geography))}
+    def factory(index: int) -> Callable[[str], Projection]:
+        return lambda prefix: build(prefix)[index]
+
+    return {p.name: factory(i) for i, p in enumerate(build())}
 
 
 def _status(hub: Hub) -> list[dict[str, Any]]:

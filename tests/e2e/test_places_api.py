@@ -40,6 +40,7 @@ def alerts(server: Server) -> dict[str, str]:
         "us_amber": (EXAMPLES / "cap" / "a4-amber-alert-multilingual.xml").read_bytes(),
         "ams_polygon": cap("nl-1", AMSTERDAM_POLYGON),
         "ams_code": cap("nl-2", AMSTERDAM_BY_CODE, event="Vermist kind", code="CAE"),
+        "ams_test": cap("nl-3", AMSTERDAM_POLYGON).replace(b">Actual<", b">Test<"),
     }
     ids = {}
     with server.client(timeout=30) as client:
@@ -57,7 +58,7 @@ def view_ids(client: httpx.Client, channel: str) -> set[str]:
 
 
 def found(client: httpx.Client, **params: str) -> set[str]:
-    response = client.get("/v1/alerts", params={"lifecycle": "all", **params})
+    response = client.get("/v1/alerts", params={"lifecycle": "all", "status": "Actual", **params})
     assert response.status_code == 200, response.text
     return {item["alert_id"] for item in response.json()["items"]}
 
@@ -99,3 +100,26 @@ def test_a_bad_point_is_a_problem(client: httpx.Client, point: str) -> None:
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert "point" in response.text
+
+
+def test_without_expires_the_default_lifetime_is_assumed(
+    client: httpx.Client, alerts: dict[str, str]
+) -> None:
+    """Sent in 2026-11 with no expires: 24 hours later (the default) it reads as expired."""
+    alert = client.get(f"/v1/alerts/{alerts['ams_polygon']}").json()
+    assert alert["expires"] == "2026-12-01T10:00:00+01:00"
+    assert alert["expires_assumed"] is True
+    stated = client.get(f"/v1/alerts/{alerts['us_storm']}").json()
+    assert stated["expires_assumed"] is False
+
+
+def test_test_alerts_stay_out_of_incidents_unless_asked(
+    client: httpx.Client, alerts: dict[str, str]
+) -> None:
+    def incident_alerts(**params: str) -> set[str]:
+        items = client.get("/v1/incidents", params={"lifecycle": "all", **params}).json()["items"]
+        return {a["alert_id"] for incident in items for a in incident["alerts"]}
+
+    assert alerts["ams_test"] not in incident_alerts()
+    assert alerts["ams_polygon"] in incident_alerts()
+    assert alerts["ams_test"] in incident_alerts(tests="true")

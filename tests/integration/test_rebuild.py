@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hub.bootstrap import live_projections
+from hub.bootstrap import Hub, live_projections
 from hub.storage.postgres import PostgresViewDatabase
 from hub.streaming.embedded import EmbeddedStream
 from projections.alerts import AlertsProjection
@@ -47,6 +47,10 @@ def fill(hub) -> None:  # type: ignore[no-untyped-def]
             hub.service.ingest(channel, path.read_bytes(), media)
 
 
+def live(hub: Hub, prefix: str) -> list[Any]:
+    return list(live_projections(hub.channels, hub.geography, hub.lifetimes, prefix))
+
+
 def test_rebuilt_view_is_identical_to_the_live_one(make_hub: HubFactory) -> None:
     hub = make_hub()
     fill(hub)
@@ -58,7 +62,7 @@ def test_rebuilt_view_is_identical_to_the_live_one(make_hub: HubFactory) -> None
         report = rebuild(
             hub.views,
             EmbeddedStream(hub.store),
-            lambda prefix, i=index: live_projections(hub.channels, hub.geography, prefix)[i],
+            lambda prefix, i=index: live(hub, prefix)[i],
         )
         assert report.applied > 0
     assert snapshot(hub.views.connect()) == before
