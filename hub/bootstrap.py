@@ -15,8 +15,8 @@ from uuid import UUID
 
 from adapters.base import Channel, discover_channels
 from adapters.territory import keep_to_territories
-from domain.rights import SnapshotLimit
 from domain.lifetimes import Lifetimes
+from domain.rights import SnapshotLimit
 from geography import Geography
 from hub.logging import configure_logging
 from hub.metrics import Metrics
