@@ -87,7 +87,8 @@ def alerts_as_of(
     with reading_hub(_settings(data_dir, kafka_bootstrap, kafka_topic)) as hub:
         for record in whole(window(hub.stream, None, moment + _TICK)):
             fold(states, record.event)
-    return sorted(states.values(), key=lambda s: str(s.alert_id))
+        stamped = [hub.lifetimes.stamp(state) for state in states.values()]
+    return sorted(stamped, key=lambda s: str(s.alert_id))
 
 
 def dataframe(

@@ -47,7 +47,7 @@ from hub.cli.main import main
 from hub.settings import load_settings
 from hub.streaming.avro import AvroCodec
 from hub.streaming.embedded import EmbeddedStream
-from projections.alerts import AlertQuery, find_alerts
+from projections.alerts import AlertQuery, AlertsProjection, find_alerts
 from projections.alerts import alerts_as_of as view_as_of
 from projections.stream import Event, StreamRecord
 from tests.conftest import EXAMPLES, HubFactory
@@ -196,7 +196,8 @@ def test_a_replay_rebuilds_the_live_view_elsewhere(
         hub.views.connect(), AlertQuery(lifecycle=None, limit=1000), datetime.now(UTC)
     )
     before = digest(hub.settings.data_dir)
-    report = replay(window(hub.stream), ["alerts"], tmp_path / "replayed")
+    alerts = AlertsProjection(lifetimes=hub.lifetimes)  # as the live view assumes expiries
+    report = replay(window(hub.stream), [alerts], tmp_path / "replayed")
     assert digest(hub.settings.data_dir) == before
     with sqlite3.connect(report.path) as conn:
         conn.row_factory = sqlite3.Row
