@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from domain.model import Info
+from domain.model import Info, Moment
 from domain.provenance import SignatureVerdict
 from domain.state import Ending, Origin
 
@@ -76,12 +76,13 @@ class Alert(Answer):
     scope: str
     sender: str
     identifier: str
-    sent: datetime
+    sent: Moment  # CAP date-times keep the sender's offset, UTC as -00:00
     incidents: list[str]
     info: list[InfoDocument]
     ended: EndingDocument | None
     channels: list[str]
-    expires: datetime | None
+    expires: Moment | None
+    expires_assumed: bool = False
     recorded_at: datetime
     updated_at: datetime
     signature: SignatureDocument | None = Field(
