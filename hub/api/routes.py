@@ -31,6 +31,9 @@ from projections.alerts import (
 )
 
 router = APIRouter(prefix="/v1")
+_LAT = r"-?(?:90(?:\.0+)?|[0-8]?\d(?:\.\d+)?)"
+_LON = r"-?(?:180(?:\.0+)?|1[0-7]\d(?:\.\d+)?|\d{1,2}(?:\.\d+)?)"
+POINT_PATTERN = rf"^\s*{_LAT}\s*,\s*{_LON}\s*$"  # lat -90..90, lon -180..180
 MAX_OFFSET = 1_000_000  # deeper than any page a client walks; SQLite's own limit is 2**63-1
 CONFIRM_END_HEADER = "alerthub-confirm-end"
 
@@ -129,7 +132,7 @@ def list_alerts(
         str | None,
         Query(
             max_length=64,
-            pattern=r"^\s*-?\d{1,2}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?\s*$",
+            pattern=POINT_PATTERN,
             description="LAT,LON (WGS 84): alerts whose area covers that place",
         ),
     ] = None,
