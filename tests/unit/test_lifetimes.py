@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import hypothesis.strategies as st
+from hypothesis import given
+
 from domain.lifetimes import NEVER, Lifetimes
 from domain.model import AlertMessage
 from domain.state import AlertState, Lifecycle
@@ -66,3 +69,28 @@ def test_the_end_of_the_calendar_does_not_overflow() -> None:
         }
     )
     assert Lifetimes({"*": 48}).stamp(far).assumed_expiry == datetime.max.replace(tzinfo=UTC)
+
+
+@given(
+    hours=st.floats(min_value=0.01, max_value=24 * 365, allow_nan=False),
+    after=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+    channel=st.sampled_from(["cap", "nlalert", "amber", "burgernet"]),
+)
+def test_an_alert_without_expires_expires_exactly_at_sent_plus_its_lifetime(
+    hours: float, after: timedelta, channel: str
+) -> None:
+    lifetimes = Lifetimes({"*": hours})
+    stamped = lifetimes.stamp(state(channel))
+    assert lifetimes.stamp(stamped) == stamped  # stamping again changes nothing
+    now = SENT + after
+    expired = now >= SENT + timedelta(hours=hours)
+    assert (stamped.lifecycle(now) is Lifecycle.EXPIRED) is expired
+
+
+@given(
+    hours=st.floats(min_value=0.01, max_value=24 * 365, allow_nan=False),
+    stated=st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=400)),
+)
+def test_a_stated_expiry_wins_over_any_lifetime(hours: float, stated: timedelta) -> None:
+    stamped = Lifetimes({"*": hours}).stamp(state(expires=SENT + stated))
+    assert (stamped.expires_at, stamped.assumed_expiry) == (SENT + stated, None)

@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from uuid import uuid4
 
+import hypothesis.strategies as st
+from hypothesis import given
+
 from adapters.amber import channel as amber
 from adapters.burgernet import channel as burgernet
 from adapters.cap import channel as cap
 from domain.commands import Command
-from domain.model import Status
+from domain.model import AlertMessage, Status
 from domain.state import AlertState
 from domain.suggestions import THRESHOLD, suggest, suggestion_id
 from geography import Geography
@@ -128,3 +131,72 @@ def test_out_of_scope_pairs_are_never_suggested() -> None:
     assert suggest(child, late, places(child), places(late)) is None  # two days apart
     assert suggest(child, test, places(child), places(test)) is None  # a test never joins
     assert suggest(child, child, places(child), places(child)) is None  # one system's own
+
+
+CHANNELS = ("cap", "nlalert", "amber", "burgernet")
+PLACES = st.sets(st.sampled_from(["GM0193", "GM0363", "VR04", "VR13", "PV23"]), max_size=4)
+WORDS = st.sampled_from(
+    ["Noor", "Voorbeeld", "Zwolle", "brand", "Gezocht", "auto", "AB-12-CD", "Ziet", "water"]
+)
+TEXTS = st.lists(WORDS, max_size=8).map(" ".join)
+
+
+def alert(channel: str, category: str, headline: str, minutes: int) -> AlertState:
+    message = AlertMessage.model_validate(
+        {
+            "identifier": f"id-{uuid4()}",
+            "sender": "s@example.nl",
+            "sent": datetime(2026, 1, 1, 12, tzinfo=UTC) + timedelta(minutes=minutes),
+            "status": "Actual",
+            "msg_type": "Alert",
+            "scope": "Public",
+            "info": [
+                {
+                    "category": [category],
+                    "event": "Melding",
+                    "urgency": "Immediate",
+                    "severity": "Severe",
+                    "certainty": "Observed",
+                    "headline": headline,
+                }
+            ],
+        }
+    )
+    return AlertState.issued(uuid4(), channel, message, message.sent)
+
+
+alerts = st.builds(
+    alert,
+    st.sampled_from(CHANNELS),
+    st.sampled_from(["Safety", "Fire", "Met", "Health", "Other"]),
+    TEXTS,
+    st.integers(min_value=0, max_value=60 * 72),
+)
+
+
+@given(alerts, alerts, PLACES, PLACES)
+def test_a_suggestion_does_not_depend_on_the_order_of_the_pair(
+    a: AlertState, b: AlertState, places_a: set[str], places_b: set[str]
+) -> None:
+    one, other = suggest(a, b, places_a, places_b), suggest(b, a, places_b, places_a)
+    assert one == other
+    if one is not None:
+        assert THRESHOLD <= one.score <= 1.0
+        assert set(one.alert_ids) == {a.alert_id, b.alert_id}
+        assert one.reasons  # a suggestion always says why
+
+
+@given(
+    channels=st.lists(st.sampled_from(CHANNELS), min_size=2, max_size=2),
+    texts=st.lists(TEXTS, min_size=2, max_size=2),
+    minutes=st.integers(min_value=0, max_value=60 * 72),
+    places=PLACES,
+)
+def test_place_time_and_names_without_a_shared_subject_are_never_enough(
+    channels: list[str], texts: list[str], minutes: int, places: set[str]
+) -> None:
+    """Two alerts of generic categories in the same places, sent together, naming the same
+    words: still not one incident unless their subject agrees."""
+    a = alert(channels[0], "Safety", texts[0], 0)
+    b = alert(channels[1], "Other", texts[1], minutes)
+    assert suggest(a, b, places, places) is None
