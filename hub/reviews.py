@@ -1,20 +1,27 @@
-"""Operators' verdicts on suggested incidents: read and recorded in the event store.
+"""Verdicts on suggested incidents: read and recorded in the event store.
 
-The store decides: a verdict is recorded only on a suggestion the hub currently makes (the caller
-checks), as events of the pair's `SuggestionReview`, and read back from the store, never from a
-view.
+The store decides: the API finds a suggestion by its id among those the views show, but a verdict
+is recorded only after the pair is scored again from the two alerts as the store holds them (a
+view may lag or be rebuilt); the verdicts themselves are events of the pair's `SuggestionReview`,
+read back from the store, never from a view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.alert import Alert
+from domain.errors import NotFoundError
 from domain.provenance import Provenance
 from domain.review import SuggestionReview, Verdict
-from domain.suggestions import Suggestion
+from domain.state import AlertState
+from domain.suggestions import Suggestion, suggest
 from hub.storage.store import EventStore
+
+Places = Callable[[AlertState], set[str]]
 
 
 def review_of(store: EventStore, suggestion_id: UUID) -> SuggestionReview | None:
@@ -23,6 +30,25 @@ def review_of(store: EventStore, suggestion_id: UUID) -> SuggestionReview | None
     except AggregateNotFoundError:
         return None
     return found if isinstance(found, SuggestionReview) else None
+
+
+def _state(store: EventStore, alert_id: UUID) -> AlertState:
+    try:
+        found: object = store.repository.get(alert_id)
+    except AggregateNotFoundError:
+        found = None
+    if not isinstance(found, Alert):
+        raise NotFoundError(f"no alert {alert_id}")
+    return found.state
+
+
+def suggested_by_store(store: EventStore, pair: tuple[UUID, UUID], places: Places) -> Suggestion:
+    """The pair scored from the store's alerts; NotFoundError when they make no suggestion."""
+    first, second = (_state(store, alert_id) for alert_id in pair)
+    found = suggest(first, second, places(first), places(second))
+    if found is None:
+        raise NotFoundError(f"alerts {pair[0]} and {pair[1]} are no longer a suggested incident")
+    return found
 
 
 def record_verdict(

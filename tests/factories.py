@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,3 +117,35 @@ def cap_xml(
   </info>
 </alert>
 """.encode()
+
+
+AMBER_SENT = 1757851500  # examples/messages/amber/01: AMBER Alert for Noor Voorbeeld, Zwolle
+
+
+def burgernet_action(
+    action_id: int, title: str, body: str, *, amber: bool, minutes_after_amber: int = 10
+) -> bytes:
+    """A Burgernet action in Zwolle (native JSON), timed relative to the AMBER example."""
+    at = AMBER_SENT + 60 * minutes_after_amber
+    return json.dumps(
+        {
+            "id": action_id,
+            "municipality": "Zwolle",
+            "actionType": "Vermissing" if amber else "Woninginbraak",
+            "amberAlert": amber,
+            "active": True,
+            "startTimestamp": at,
+            "endTimestamp": None,
+            "area": {"lat": 52.5125, "lng": 6.0944, "radius": 3000},
+            "messages": [
+                {
+                    "title": title,
+                    "body": body,
+                    "responseUrl": f"https://www.burgernet.nl/acties/{action_id}",
+                    "messageType": "START",
+                    "lastModifiedTimestamp": at,
+                    "speechId": None,
+                }
+            ],
+        }
+    ).encode()

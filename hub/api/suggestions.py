@@ -23,7 +23,7 @@ from hub.api.deps import HubDep
 from hub.api.models import SuggestionAnswer, SuggestionList
 from hub.api.problems import PROBLEM_JSON
 from hub.bootstrap import Hub
-from hub.reviews import record_verdict, review_of
+from hub.reviews import record_verdict, review_of, suggested_by_store
 from projections.alerts import AlertQuery, query_alerts
 from projections.suggestions import suggestions
 
@@ -75,7 +75,8 @@ def read_suggestion(suggestion_id: UUID, hub: HubDep) -> SuggestionAnswer:
 def _verdict(
     hub: Hub, suggestion_id: UUID, verdict: Verdict, reviewer: AdminDep, reason: str | None
 ) -> SuggestionAnswer:
-    suggestion = _find(hub, suggestion_id)
+    shown = _find(hub, suggestion_id)
+    suggestion = suggested_by_store(hub.store, shown.alert_ids, hub.geography.codes_of)
     record_verdict(hub.store, suggestion, verdict, reviewer.provenance, reason)
     return _document(hub, suggestion)
 

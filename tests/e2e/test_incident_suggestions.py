@@ -3,7 +3,6 @@ administrator's verdict is recorded with the partner who gave it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import httpx
@@ -11,33 +10,7 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import Server, add_partner
-
-AMBER_SENT = 1757851500  # examples/messages/amber/01: Noor Voorbeeld, Zwolle
-
-
-def burgernet_action(action_id: int, title: str, body: str, *, amber: bool) -> bytes:
-    return json.dumps(
-        {
-            "id": action_id,
-            "municipality": "Zwolle",
-            "actionType": "Vermissing" if amber else "Woninginbraak",
-            "amberAlert": amber,
-            "active": True,
-            "startTimestamp": AMBER_SENT + 600,
-            "endTimestamp": None,
-            "area": {"lat": 52.5125, "lng": 6.0944, "radius": 3000},
-            "messages": [
-                {
-                    "title": title,
-                    "body": body,
-                    "responseUrl": f"https://www.burgernet.nl/acties/{action_id}",
-                    "messageType": "START",
-                    "lastModifiedTimestamp": AMBER_SENT + 600,
-                    "speechId": None,
-                }
-            ],
-        }
-    ).encode()
+from tests.factories import burgernet_action
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from uuid import uuid4
@@ -18,9 +17,8 @@ from domain.model import AlertMessage, Status
 from domain.state import AlertState
 from domain.suggestions import THRESHOLD, suggest, suggestion_id
 from geography import Geography
+from tests import factories
 from tests.conftest import EXAMPLES
-
-AMBER_SENT = 1757851500  # examples/messages/amber/01: AMBER Alert for Noor Voorbeeld, Zwolle
 
 
 @cache
@@ -41,27 +39,10 @@ def amber_alert() -> AlertState:
 
 
 def burgernet_action(title: str, body: str, *, minutes_later: int, amber_flag: bool) -> AlertState:
-    action = {
-        "id": 52999,
-        "municipality": "Zwolle",
-        "actionType": "Vermissing",
-        "amberAlert": amber_flag,
-        "active": True,
-        "startTimestamp": AMBER_SENT + 60 * minutes_later,
-        "endTimestamp": None,
-        "area": {"lat": 52.5125, "lng": 6.0944, "radius": 3000},
-        "messages": [
-            {
-                "title": title,
-                "body": body,
-                "responseUrl": "https://www.burgernet.nl/acties/52999",
-                "messageType": "START",
-                "lastModifiedTimestamp": AMBER_SENT + 60 * minutes_later,
-                "speechId": None,
-            }
-        ],
-    }
-    (command,) = burgernet.parse(json.dumps(action).encode(), "application/json")
+    native = factories.burgernet_action(
+        52999, title, body, amber=amber_flag, minutes_after_amber=minutes_later
+    )
+    (command,) = burgernet.parse(native, "application/json")
     return state_of("burgernet", command)  # type: ignore[arg-type]
 
 
