@@ -3,22 +3,12 @@ administrator's verdict is recorded with the partner who gave it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import Server, add_partner
 from tests.factories import burgernet_action
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
-    running = Server(folder / "data", folder / "server.log")
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
