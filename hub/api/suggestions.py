@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from domain.errors import NotFoundError
 from domain.review import Verdict
+from domain.rights import Publisher
 from domain.state import Lifecycle
 from domain.suggestions import Suggestion
 from hub.api.auth import AdminDep
@@ -73,7 +74,7 @@ def read_suggestion(suggestion_id: UUID, hub: HubDep) -> SuggestionAnswer:
 
 
 def _verdict(
-    hub: Hub, suggestion_id: UUID, verdict: Verdict, reviewer: AdminDep, reason: str | None
+    hub: Hub, suggestion_id: UUID, verdict: Verdict, reviewer: Publisher, reason: str | None
 ) -> SuggestionAnswer:
     shown = _find(hub, suggestion_id)
     suggestion = suggested_by_store(hub.store, shown.alert_ids, hub.geography.codes_of)
