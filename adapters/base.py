@@ -1,6 +1,8 @@
 """The channel contract and how channels are discovered.
 
-A channel is an object with a `name`, the `media_types` it accepts, and three behaviours:
+A channel is an object with a `name`, the `media_types` it accepts, the `personal_data` its
+messages may carry (which canonical fields the hub must store encrypted and can erase), and three
+behaviours:
 `parse` native bytes into canonical commands (or raise `InvalidMessageError` saying what and where),
 `selects` the canonical alerts that belong in its view, and `render` one alert in its native shape.
 Channels are found through the entry-point group `alerthub.channels`; the built-in ones are
@@ -16,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from domain.commands import Instruction
 from domain.errors import ChannelLoadError
+from domain.personal import FIELDS, unknown_fields
 from domain.state import AlertState
 
 ENTRY_POINT_GROUP = "alerthub.channels"
@@ -36,12 +39,35 @@ class Rendering:
     lost: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class PersonalData:
+    """Where a channel's messages may hold personal data (part of the channel contract).
+
+    `fields` are canonical field patterns from `domain.personal.FIELDS`: the hub stores them only
+    encrypted under the alert's key and erases them by destroying it. `native` names the parts of
+    the channel's own format they come from, for the people who read the declaration (the docs,
+    a privacy officer); the hub never reads the native form back from storage.
+    """
+
+    fields: tuple[str, ...]
+    native: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if unknown := unknown_fields(self.fields):
+            raise ValueError(f"not personal-data fields of the canonical model: {unknown}")
+
+
+EVERY_FREE_TEXT = PersonalData(fields=tuple(sorted(FIELDS)))
+"""What is sealed for a channel that is not installed: every field that may be personal."""
+
+
 @runtime_checkable
 class Channel(Protocol):
     """What every channel plugin provides."""
 
     name: str
     media_types: tuple[str, ...]
+    personal_data: PersonalData
 
     def parse(self, body: bytes, media_type: str) -> Sequence[Instruction]:
         """Native bytes to canonical commands; raises only `InvalidMessageError`.
@@ -70,8 +96,10 @@ def load_channel(entry_point: EntryPoint) -> Channel:
         raise ChannelLoadError(f"{where} failed to load: {exc!r}") from exc
     if not isinstance(channel, Channel):
         raise ChannelLoadError(
-            f"{where} does not provide name, media_types, parse, selects, render"
+            f"{where} does not provide name, media_types, personal_data, parse, selects, render"
         )
+    if not isinstance(channel.personal_data, PersonalData):
+        raise ChannelLoadError(f"{where} must declare personal_data as adapters.base.PersonalData")
     if channel.name != entry_point.name:
         raise ChannelLoadError(f"{where} calls itself {channel.name!r}; names must match")
     if not channel.media_types:

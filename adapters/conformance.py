@@ -4,7 +4,9 @@ Subclass `ChannelConformance` in a pytest module and set `channel`, `samples` (v
 messages) and `malformed` (inputs the channel must refuse). It folds samples through the same
 decision logic as the hub (`domain.inbox.Inbox`), in memory, and checks the contract:
 round trip native -> canonical -> native, deterministic identity, idempotent re-parse and
-re-post, renderings that parse back, and only `InvalidMessageError` for hostile input (fuzzed).
+re-post, renderings that parse back, only `InvalidMessageError` for hostile input (fuzzed), and
+a personal-data declaration the hub can apply: an alert whose declared fields are erased still
+renders, with none of the erased text left in its view.
 Needs the `test` extra (pytest, hypothesis).
 """
 
@@ -22,11 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.base import Channel
+from adapters.base import Channel, PersonalData
 from domain.errors import InvalidMessageError
 from domain.inbox import Inbox
 from domain.model import AlertMessage
-from domain.state import AlertState
+from domain.personal import ERASED, locate, read
+from domain.state import AlertState, Erasure
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # after every sample, so vanished items end "now"
 
@@ -87,6 +90,31 @@ class ChannelConformance:
         assert self.samples, "a channel must ship at least one sample"
         for sample in self.samples:
             assert sample.media_type in self.channel.media_types, sample.name
+
+    def test_declares_its_personal_data(self) -> None:
+        """The channel says which canonical fields (and native parts) may hold personal data."""
+        declared = self.channel.personal_data
+        assert isinstance(declared, PersonalData)
+        assert declared.native, "name the native parts the personal fields come from"
+
+    def test_erased_alerts_still_render(self) -> None:
+        """With its declared fields erased, every alert renders, and no erased text is left."""
+        fields = list(self.channel.personal_data.fields)
+        inbox = fold(self.channel, self.samples)
+        for alert in inbox.alerts.values():
+            state = alert.state
+            secrets = {
+                read(m.to_json(), path)
+                for m in state.messages
+                for path in locate(m.to_json(), fields)
+                if len(read(m.to_json(), path)) > 12  # noqa: PLR2004 - short words recur anyway
+            }
+            erasure = Erasure(at=NOW, by="conformance", reason="test", fields=fields)
+            gone = state.erased(erasure, state.version + 1, NOW)
+            if not self.channel.selects(gone):
+                continue
+            native = json.dumps(self.channel.render(gone).native, ensure_ascii=False)
+            assert not [s for s in secrets if s in native and s != ERASED], state.alert_id
 
     def test_every_sample_parses(self) -> None:
         """Every sample yields at least one instruction."""

@@ -15,8 +15,9 @@ from eventsourcing.domain import Aggregate
 from domain.commands import Command, EndAlert, Outcome
 from domain.errors import AlertEndedError
 from domain.model import AlertMessage
+from domain.personal import erased
 from domain.provenance import OPERATOR, Provenance, SignatureVerdict
-from domain.state import AlertState
+from domain.state import AlertState, Erasure
 
 
 def _no_provenance(state: dict[str, Any]) -> None:
@@ -131,12 +132,29 @@ class AlertEnded(AlertEvent):
         )
 
 
+class PersonalDataErased(AlertEvent):
+    """The alert's personal data was erased: its key destroyed, the named fields gone for good.
+
+    `message` is the alert's current message as it reads afterwards, `fields` the patterns of
+    `domain.personal` that were erased in every message of the alert.
+    """
+
+    erased_by: str
+    reason: str
+    fields: list[str]
+
+    def evolve(self, state: AlertState) -> AlertState:
+        erasure = Erasure(at=self.timestamp, by=self.erased_by, reason=self.reason, fields=self.fields)
+        return state.erased(erasure, self.originator_version, self.timestamp)
+
+
 ALERT_EVENTS: tuple[type[Aggregate.Event], ...] = (
     AlertIssued,
     AlertUpdated,
     OriginalLinked,
     MessageRecorded,
     AlertEnded,
+    PersonalDataErased,
 )
 
 
@@ -212,6 +230,20 @@ class Alert(Aggregate):
             )
         else:
             self.trigger_event(AlertUpdated, **payload)
+
+    def erase_personal_data(self, *, by: str, reason: str, fields: list[str]) -> bool:
+        """Record that the alert's personal data is erased; False if it already was (idempotent)."""
+        if self.state.erasure is not None:
+            return False
+        self.trigger_event(
+            PersonalDataErased,
+            channel=self.state.origin.channel,
+            message=erased(self.state.current.to_json(), fields),
+            erased_by=by,
+            reason=reason,
+            fields=sorted(fields),
+        )
+        return True
 
     def _end(self, command: EndAlert, payload: dict[str, Any]) -> None:
         if self.state.ended is not None:

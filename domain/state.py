@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from domain.commands import Outcome
 from domain.model import AlertMessage, MessageRef, Moment, MsgType, Value
+from domain.personal import erased
 from domain.provenance import SignatureVerdict
 
 
@@ -45,6 +46,15 @@ class Ending(Value):
     identifier: str
 
 
+class Erasure(Value):
+    """Who erased an alert's personal data, when and why (the key is gone from then on)."""
+
+    at: AwareDatetime
+    by: str
+    reason: str
+    fields: list[str]
+
+
 class AlertState(Value):
     alert_id: UUID
     version: int = Field(ge=1)
@@ -73,6 +83,9 @@ class AlertState(Value):
         default=None,
         description="Set by the read side from a channel's default lifetime when no info block "
         "says `expires` (see `domain.lifetimes`); never by the aggregate",
+    )
+    erasure: Erasure | None = Field(
+        default=None, description="Set once the alert's personal data has been erased"
     )
 
     @classmethod
@@ -180,6 +193,22 @@ class AlertState(Value):
             at,
             ended=ending,
             current=message if newer_content else self.current,
+        )
+
+    def erased(self, erasure: Erasure, version: int, at: datetime) -> AlertState:
+        """Every message of the alert with the erased fields marked; the rest kept as it was."""
+
+        def scrub(message: AlertMessage) -> AlertMessage:
+            return AlertMessage.model_validate(erased(message.to_json(), erasure.fields))
+
+        return self.model_copy(
+            update={
+                "version": version,
+                "current": scrub(self.current),
+                "messages": [scrub(m) for m in self.messages],
+                "updated_at": at,
+                "erasure": erasure,
+            }
         )
 
     def is_awaiting(self, message: AlertMessage) -> bool:

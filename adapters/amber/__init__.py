@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from adapters.amber.parse import CHILD_ABDUCTION, parse_feed
 from adapters.amber.render import render_amber
 from adapters.amber.schema import CHANNEL, MEDIA_TYPE, AmberItem
-from adapters.base import Rendering
+from adapters.base import PersonalData, Rendering
 from domain.commands import Instruction
 from domain.model import Info
 from domain.state import AlertState
@@ -29,6 +29,26 @@ class AmberChannel:
     name: str = CHANNEL
     territory = "NL"  # a Dutch system: its view shows only alerts in the Netherlands
     media_types: tuple[str, ...] = (MEDIA_TYPE,)
+    # The missing child: name, age and looks in title and description, a photo, a link to the
+    # same description; the contact is the investigating team's phone number.
+    personal_data = PersonalData(
+        fields=(
+            "info[].headline",
+            "info[].description",
+            "info[].instruction",
+            "info[].contact",
+            "info[].web",
+            "info[].resources[].description",
+            "info[].resources[].uri",
+            "info[].resources[].deref_uri",
+        ),
+        native=(
+            "Message.Title",
+            "Message.Description",
+            "Message.Readmore_URL",
+            "Message.Media.Image",
+        ),
+    )
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         return parse_feed(body)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from adapters.base import Rendering
+from adapters.base import PersonalData, Rendering
 from adapters.burgernet.parse import parse_burgernet
 from adapters.burgernet.render import render_action, selects
 from adapters.burgernet.schema import Action, Feed
@@ -30,6 +30,21 @@ class BurgernetChannel:
     name = "burgernet"
     territory = "NL"  # a Dutch system: its view shows only alerts in the Netherlands
     media_types: tuple[str, ...] = (MEDIA_TYPE,)
+    # A missing person or a suspect is described in the message's title and body (name, age,
+    # clothing, vehicle plate), and the response link leads to the same description.
+    personal_data = PersonalData(
+        fields=(
+            "info[].headline",
+            "info[].description",
+            "info[].instruction",
+            "info[].contact",
+            "info[].web",
+            "info[].resources[].description",
+            "info[].resources[].uri",
+            "info[].resources[].deref_uri",
+        ),
+        native=("actions[].messages[].title", "actions[].messages[].body", "actions[].messages[].responseUrl"),
+    )
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         if media_type not in self.media_types:

@@ -6,7 +6,7 @@ Dutch systems are measured against.
 
 from __future__ import annotations
 
-from adapters.base import Rendering
+from adapters.base import PersonalData, Rendering
 from adapters.cap.names import MEDIA_TYPES
 from adapters.cap.parse import parse_cap
 from adapters.cap.render import render_cap
@@ -20,6 +20,32 @@ __all__ = ["CapChannel", "channel", "parse_cap", "render_cap"]
 class CapChannel:
     name = "cap"
     media_types: tuple[str, ...] = MEDIA_TYPES
+    # CAP is written by many partners: every free-text and link element where one may describe a
+    # person is treated as personal; codes, times, areas and parameters are not.
+    personal_data = PersonalData(
+        fields=(
+            "note",
+            "info[].headline",
+            "info[].description",
+            "info[].instruction",
+            "info[].contact",
+            "info[].web",
+            "info[].resources[].description",
+            "info[].resources[].uri",
+            "info[].resources[].deref_uri",
+        ),
+        native=(
+            "alert/note",
+            "info/headline",
+            "info/description",
+            "info/instruction",
+            "info/contact",
+            "info/web",
+            "info/resource/resourceDesc",
+            "info/resource/uri",
+            "info/resource/derefUri",
+        ),
+    )
 
     def parse(self, body: bytes, media_type: str) -> list[Command]:
         message = parse_cap(body)

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from adapters.base import Rendering
+from adapters.base import PersonalData, Rendering
 from adapters.nlalert.parse import CHANNEL, parse_feed
 from adapters.nlalert.render import MEDIA_TYPE, render_alert
 from adapters.nlalert.schema import Feed, FeedItem
@@ -34,6 +34,18 @@ class NlAlertChannel:
     name: str = CHANNEL
     territory = "NL"  # a Dutch system: its view shows only alerts in the Netherlands
     media_types: tuple[str, ...] = (MEDIA_TYPE, "application/vnd.nlalert+json")
+    # A warning to everyone in an area rarely names a person, but its free text is the partner's
+    # to write (a suspect's description, a vehicle): that text is treated as personal, and so is
+    # the verbatim copy kept as the `nlalert:message` parameter.
+    personal_data = PersonalData(
+        fields=(
+            "info[].headline",
+            "info[].description",
+            "info[].instruction",
+            "info[].parameters[].value",
+        ),
+        native=("message",),
+    )
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         return parse_feed(body)

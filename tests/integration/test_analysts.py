@@ -23,7 +23,7 @@ import fastavro
 import pytest
 import structlog
 
-from adapters.base import Rendering
+from adapters.base import PersonalData, Rendering
 from devtools.kafka_broker import KafkaBroker
 from domain.alert import ALERT_EVENTS, AlertIssued
 from domain.commands import Instruction
@@ -279,6 +279,7 @@ class BrokenAmber:
 
     name = "amber-next"
     media_types: tuple[str, ...] = ("application/json",)
+    personal_data = PersonalData(fields=("info[].description",))
 
     def __init__(self, hub: Hub) -> None:
         self.amber = hub.channels["amber"]

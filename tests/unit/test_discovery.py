@@ -9,7 +9,7 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from adapters.base import ENTRY_POINT_GROUP, discover_channels
+from adapters.base import ENTRY_POINT_GROUP, PersonalData, discover_channels
 from domain.errors import ChannelLoadError
 
 
@@ -24,6 +24,7 @@ def fake_plugins() -> Iterator[types.ModuleType]:
 
     class Good:
         name, media_types = "good", ("application/json",)
+        personal_data = PersonalData(fields=("info[].description",))
 
         def parse(self, body: bytes, media_type: str) -> list[object]:
             return []

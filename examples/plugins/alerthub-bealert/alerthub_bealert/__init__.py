@@ -12,7 +12,7 @@ belongs in the Belgian view. Whether an alert is public is the hub's decision, n
 
 from __future__ import annotations
 
-from adapters.base import Rendering
+from adapters.base import PersonalData, Rendering
 from alerthub_bealert.parse import CHANNEL, parse_item
 from alerthub_bealert.render import is_belgian, render_item
 from alerthub_bealert.schema import MEDIA_TYPES
@@ -26,6 +26,11 @@ __all__ = ["BeAlertChannel", "channel"]
 class BeAlertChannel:
     name: str = CHANNEL
     media_types: tuple[str, ...] = MEDIA_TYPES
+    # A BE-Alert text may describe a suspect or a missing person; its link leads to the same text.
+    personal_data = PersonalData(
+        fields=("info[].headline", "info[].description", "info[].web"),
+        native=("messages.<language>.title", "messages.<language>.body", "more_info"),
+    )
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:
         if media_type not in self.media_types:
