@@ -144,7 +144,9 @@ class PersonalDataErased(AlertEvent):
     fields: list[str]
 
     def evolve(self, state: AlertState) -> AlertState:
-        erasure = Erasure(at=self.timestamp, by=self.erased_by, reason=self.reason, fields=self.fields)
+        erasure = Erasure(
+            at=self.timestamp, by=self.erased_by, reason=self.reason, fields=self.fields
+        )
         return state.erased(erasure, self.originator_version, self.timestamp)
 
 
@@ -231,14 +233,21 @@ class Alert(Aggregate):
         else:
             self.trigger_event(AlertUpdated, **payload)
 
-    def erase_personal_data(self, *, by: str, reason: str, fields: list[str]) -> bool:
-        """Record that the alert's personal data is erased; False if it already was (idempotent)."""
+    def erase_personal_data(
+        self, *, by: str, reason: str, fields: list[str], provenance: Provenance = OPERATOR
+    ) -> bool:
+        """Record that the alert's personal data is erased; False if it already was (idempotent).
+
+        `by` names who erased it in words (an administrator, `retention:<channel>`); `provenance`
+        records how that one authenticated, as for every event.
+        """
         if self.state.erasure is not None:
             return False
         self.trigger_event(
             PersonalDataErased,
             channel=self.state.origin.channel,
             message=erased(self.state.current.to_json(), fields),
+            provenance=provenance.to_json(),
             erased_by=by,
             reason=reason,
             fields=sorted(fields),

@@ -10,6 +10,7 @@ partners may publish on ingress topics.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -21,6 +22,9 @@ from geography import Geography
 from hub.logging import configure_logging
 from hub.metrics import Metrics
 from hub.polling import feed_workers
+from hub.privacy.erasure import Eraser, RetentionWorker
+from hub.privacy.sealing import OpeningCodec, Sealer
+from hub.privacy.setup import Privacy, open_privacy
 from hub.security.auth import Authenticator
 from hub.security.registry import PartnerRegistry
 from hub.service import IngestService
@@ -94,6 +98,8 @@ class Hub:
     registry: PartnerRegistry
     auth: Authenticator
     push: Push
+    privacy: Privacy
+    eraser: Eraser
     relay: Relay | None = None
     ingress: Ingress | None = None
     workers: list[Worker] = field(default_factory=list)
@@ -121,6 +127,7 @@ class Hub:
         self.push.service.store.close()
         self.views.close()
         self.store.close()
+        self.privacy.close()
 
 
 def bootstrap(
@@ -137,12 +144,13 @@ def bootstrap(
     found = keep_to_territories(
         discover_channels() if channels is None else channels, {"NL": geography.in_netherlands}
     )
-    store = open_store(settings)
-    try:
+    with ExitStack() as undo:  # what opened is closed again if a later part fails
+        privacy = open_privacy(settings, found)
+        undo.callback(privacy.close)
+        store = open_store(settings, privacy.sealer)
+        undo.callback(store.close)
         views = open_views(settings)
-    except BaseException:
-        store.close()
-        raise
+        undo.pop_all()
     service = IngestService(
         store,
         found,
@@ -159,7 +167,9 @@ def bootstrap(
         stream: EventStream = EmbeddedStream(store)
         relay = ingress = None
     else:
-        stream, relay, ingress = _kafka(settings, store, views, service, registry, metrics)
+        stream, relay, ingress = _kafka(
+            settings, store, views, service, registry, privacy.sealer, metrics
+        )
         relay.lease = leases.relay
     follower = Follower(
         stream,
@@ -170,6 +180,7 @@ def bootstrap(
     )
     auth = Authenticator.from_settings(registry, settings)
     push = build_push(settings, store, found, geography, registry)
+    eraser = Eraser(store, privacy.keys, views, privacy.sealer.fields_of, settings.retention)
     hub = Hub(
         settings,
         store,
@@ -184,6 +195,8 @@ def bootstrap(
         registry,
         auth,
         push,
+        privacy,
+        eraser,
         relay,
         ingress,
     )
@@ -197,6 +210,8 @@ def bootstrap(
         hub.workers.append(follower)
     if settings.run_deliveries:
         hub.workers += [push.matcher, push.deliverer]
+    if settings.run_retention and settings.retention:
+        hub.workers.append(RetentionWorker(eraser, settings.retention_interval))
     _describe_metrics(hub)
     return hub
 
@@ -288,6 +303,7 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     views: ViewDatabase,
     service: IngestService,
     registry: PartnerRegistry,
+    sealer: Sealer,
     metrics: Metrics,
 ) -> tuple[EventStream, Relay, Ingress]:
     bootstrap_servers = settings.kafka_bootstrap
@@ -295,8 +311,13 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     topics = [settings.kafka_topic, DEADLETTER, *(ingress_topic(c) for c in service.channels)]
     ensure_topics(bootstrap_servers, topics, settings.durability, canonical=settings.kafka_topic)
     codec = AvroCodec()
+    # The relay publishes events as stored (sealed); readers of the topic open them.
     relay = Relay(
-        EmbeddedStream(store), views, codec, kafka_producer(bootstrap_servers), settings.kafka_topic
+        EmbeddedStream(store, sealed=True),
+        views,
+        codec,
+        kafka_producer(bootstrap_servers),
+        settings.kafka_topic,
     )
     ingress = Ingress(
         service,
@@ -307,7 +328,8 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     )
     # Projector processes share the partitions as a group; a reader (replay, export) owns them all.
     group = f"{settings.kafka_group}-projector" if settings.run_projector else None
-    stream = KafkaStream(bootstrap_servers, settings.kafka_topic, codec, group_id=group)
+    opening = OpeningCodec(codec, sealer)
+    stream = KafkaStream(bootstrap_servers, settings.kafka_topic, opening, group_id=group)
     return stream, relay, ingress
 
 

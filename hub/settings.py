@@ -7,10 +7,11 @@ Defaults serve the embedded mode: SQLite files under `./var`, no Kafka, no datab
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.limits import Limits
@@ -162,6 +163,32 @@ class Settings(BaseSettings):
         default_factory=lambda: {"*": 24.0},
         description='Lifetime of alerts without expires, channel -> hours ("*": any other)',
     )
+
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of the 32-byte master key that wraps the alerts' data keys;"
+        " unset: read (or, on a fresh data dir, create) `master_key_file`",
+    )
+    master_key_file: Path | None = Field(
+        default=None, description="The master key's file (mode 0600); default <data_dir>/master.key"
+    )
+    retention: dict[str, timedelta] = Field(
+        default_factory=dict,
+        description="Personal data kept after an alert ends, per channel, as JSON:"
+        ' {"burgernet": "P30D", "amber": "P30D"} (ISO 8601 or seconds); unlisted: kept',
+    )
+    retention_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between runs of the retention worker"
+    )
+    run_retention: bool = Field(default=True, description="Run the retention worker here")
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def keys_db(self) -> Path:
+        return self.data_dir / "keys.sqlite"
 
     @property
     def limits(self) -> Limits:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.alert import AlertEvent, AlertIssued, evolve
+from domain.alert import AlertEvent, AlertIssued, PersonalDataErased, evolve
 from domain.lifetimes import NEVER, Lifetimes
 from domain.model import cap_datetime
 from domain.state import AlertState, Lifecycle
@@ -64,7 +64,24 @@ class AlertsProjection:
     def apply(self, conn: Connection, event: Event) -> None:
         state = fold_into(conn, f"{self.prefix}alerts", event)
         if state is not None:
+            if isinstance(event, PersonalDataErased):
+                self._erase_history(conn, state)
             self._write(conn, self.lifetimes.stamp(state))
+
+    def _erase_history(self, conn: Connection, state: AlertState) -> None:
+        """Rewrite every kept version of the alert without the erased fields (as-of included)."""
+        assert state.erasure is not None
+        rows = conn.execute(
+            f"SELECT version, state FROM {self.prefix}alert_versions WHERE alert_id=?",
+            (str(state.alert_id),),
+        ).fetchall()
+        for row in rows:
+            kept = AlertState.model_validate_json(row["state"])
+            scrubbed = kept.erased(state.erasure, kept.version, kept.updated_at)
+            conn.execute(
+                f"UPDATE {self.prefix}alert_versions SET state=? WHERE alert_id=? AND version=?",
+                (scrubbed.model_dump_json(), str(state.alert_id), row["version"]),
+            )
 
     def _write(self, conn: Connection, state: AlertState) -> None:
         p, alert_id = self.prefix, str(state.alert_id)
@@ -296,6 +313,8 @@ def alert_document(state: AlertState, now: datetime) -> dict[str, Any]:
         "references": message.get("references", []),
         "info": message.get("info", []),
         "ended": None if state.ended is None else json.loads(state.ended.model_dump_json()),
+        # Personal fields of an erased alert read "[personal data erased]"; this says who and why.
+        "erased": None if state.erasure is None else json.loads(state.erasure.model_dump_json()),
         "channels": state.channels,
         "first_message_type": state.first_message_type.value,
         "original_missing": bool(state.awaiting),

@@ -5,6 +5,9 @@ threads) share it in WAL mode, each thread with its own connection, as sqlite3 r
 database URL they live in PostgreSQL (`projections.postgres`), where several projector and API
 processes share them. Projections write one portable SQL (`?` and `:name` parameters, upserts
 with `ON CONFLICT`), so the same code runs on both.
+
+Deleted and overwritten rows are zeroed (`secure_delete`) and `scrub` empties the WAL, so an
+erased alert's old rows leave no bytes behind in the SQLite file.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class ViewDatabase:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA secure_delete=ON")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
@@ -145,6 +149,12 @@ class ViewDatabase:
             raise PositionConflictError(
                 f"{name} is already at or past {position} in partition {partition}"
             )
+
+    def scrub(self) -> bool:
+        """Copy the WAL into the file and truncate it: old page images (rows as they were before
+        an erasure rewrote them) leave the disk. False while a reader still holds them."""
+        busy, _, _ = self.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def close(self) -> None:
         with self._lock:

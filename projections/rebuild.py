@@ -51,6 +51,7 @@ def rebuild(
         while page := stream.read(db.checkpoint(fresh.name, conn), page_size):
             applied += apply_records(conn, db, fresh, page)
         _switch(conn, db, live, fresh)
+    db.scrub()  # the dropped tables' pages are zeroed; their old images leave the WAL too
     return RebuildReport(live.name, applied, time.monotonic() - started, db.checkpoint(live.name))
 
 

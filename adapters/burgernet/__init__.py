@@ -43,7 +43,11 @@ class BurgernetChannel:
             "info[].resources[].uri",
             "info[].resources[].deref_uri",
         ),
-        native=("actions[].messages[].title", "actions[].messages[].body", "actions[].messages[].responseUrl"),
+        native=(
+            "actions[].messages[].title",
+            "actions[].messages[].body",
+            "actions[].messages[].responseUrl",
+        ),
     )
 
     def parse(self, body: bytes, media_type: str) -> list[Instruction]:

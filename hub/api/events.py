@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.alert import AlertEnded, AlertEvent, AlertIssued, MessageRecorded
+from domain.alert import AlertEnded, AlertEvent, AlertIssued, MessageRecorded, PersonalDataErased
 
 
 def event_document(event: AlertIssued | AlertEvent) -> dict[str, Any]:
@@ -19,6 +19,8 @@ def event_document(event: AlertIssued | AlertEvent) -> dict[str, Any]:
     }
     if isinstance(event, AlertEnded):
         doc |= {"outcome": event.outcome, "reason": event.reason}
-    if isinstance(event, MessageRecorded):
+    if isinstance(event, MessageRecorded | PersonalDataErased):
         doc["reason"] = event.reason
+    if isinstance(event, PersonalDataErased):
+        doc |= {"erased_by": event.erased_by, "fields": event.fields}
     return doc

@@ -28,6 +28,7 @@ from hub.cli.analysts import add_commands
 from hub.cli.common import settings_from
 from hub.cli.partners import add_commands as add_partner_commands
 from hub.cli.partners import operator
+from hub.cli.privacy import add_commands as add_privacy_commands
 from hub.cli.projections import add_commands as add_projection_commands
 from hub.cli.signatures import add_commands as add_signature_commands
 from hub.cli.subscriptions import add_subscription_commands
@@ -240,6 +241,7 @@ def _parser() -> argparse.ArgumentParser:
     add_signature_commands(sub, common)
     add_partner_commands(sub, common)
     add_subscription_commands(sub, common)
+    add_privacy_commands(sub, common)
     return parser
 
 

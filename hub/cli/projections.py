@@ -14,6 +14,7 @@ import structlog
 from hub.analysts.window import reading_hub
 from hub.bootstrap import Hub, live_projections
 from hub.cli.common import settings_from
+from hub.privacy.erasure import Due
 from projections.base import Projection, deadletters
 from projections.rebuild import rebuild
 from projections.stream import lag
@@ -46,6 +47,19 @@ def _status(hub: Hub) -> list[dict[str, Any]]:
     ]
 
 
+def _next_erasure(due: Due) -> dict[str, Any]:
+    return {"alert_id": str(due.alert_id), "channel": due.channel, "due_at": due.at.isoformat()}
+
+
+def _erasure_line(following: dict[str, Any] | None) -> str:
+    if following is None:
+        return "next erasure: none due (no ended alert of a channel with a retention)\n"
+    return (
+        f"next erasure: {following['alert_id']} ({following['channel']})"
+        f" due {following['due_at']}\n"
+    )
+
+
 def _progress(name: str) -> Any:
     last = [0.0]
 
@@ -61,14 +75,18 @@ def run(args: argparse.Namespace) -> int:
     with reading_hub(settings_from(args), configure_logs=True) as hub:
         if args.action == "status":
             rows = _status(hub)
+            upcoming = hub.eraser.candidates()
+            following = _next_erasure(upcoming[0]) if upcoming else None
             if args.json:
-                sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+                status = {"projections": rows, "next_erasure": following}
+                sys.stdout.write(json.dumps(status, indent=2) + "\n")
             else:
                 for row in rows:
                     sys.stdout.write(
                         f"{row['projection']:<12} lag {row['lag']:<8} dead letters "
                         f"{row['deadletters']:<4} at {row['checkpoint']}\n"
                     )
+                sys.stdout.write(_erasure_line(following))
             return 0
         live = _live(hub)
         names = sorted(live) if args.all else args.names

@@ -2,19 +2,24 @@
 
 Embedded it lives in a SQLite file (WAL); with a database URL it uses eventsourcing's PostgreSQL
 persistence, so several processes write one store (notification ids still commit in order).
+
+With a `Sealer` (the hub always gives one), alert events are stored with their personal fields
+encrypted under the alert's key (`hub.privacy.sealing`); without one (benchmarks reading a copy),
+they are read as stored.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import Mapper, PersistenceError, StoredEvent
 
 from domain.alert import ALERT_EVENTS
 from domain.errors import UnavailableError
+from hub.privacy.sealing import Sealer, SealingMapper
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
 from hub.storage.postgres import CONNECT_TIMEOUT_S, probe, schema_lock
@@ -26,6 +31,21 @@ class EventStore(Application[UUID]):
     name = "AlertHub"  # pinned: it is the tracking key and the env prefix
     env: ClassVar[dict[str, str]] = {}
 
+    def __init__(self, env: dict[str, str], sealer: Sealer | None = None) -> None:
+        self._sealer = sealer
+        super().__init__(env=env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        if self._sealer is None:
+            return super().construct_mapper()
+        return SealingMapper(self.construct_transcoder(), self._sealer)
+
+    def to_sealed_event(self, stored: StoredEvent) -> Any:
+        """An event as stored: personal fields still sealed (what may leave the hub)."""
+        if isinstance(self.mapper, SealingMapper):
+            return self.mapper.to_sealed_event(stored)
+        return self.mapper.to_domain_event(stored)
+
     @property
     def alert_topics(self) -> tuple[str, ...]:
         """Stored topics of alert events, to follow the log without the receipts."""
@@ -35,7 +55,7 @@ class EventStore(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
 
-def open_sqlite_store(path: Path) -> EventStore:
+def open_sqlite_store(path: Path, sealer: Sealer | None = None) -> EventStore:
     """An event store on a SQLite file; the file and its folder are created on first use."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return EventStore(
@@ -43,11 +63,12 @@ def open_sqlite_store(path: Path) -> EventStore:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "30",
-        }
+        },
+        sealer=sealer,
     )
 
 
-def open_postgres_store(url: DatabaseUrl) -> EventStore:
+def open_postgres_store(url: DatabaseUrl, sealer: Sealer | None = None) -> EventStore:
     """An event store in a PostgreSQL database (tables created on first use).
 
     Connections are checked before use, so a database that restarted is reconnected to; an
@@ -69,15 +90,15 @@ def open_postgres_store(url: DatabaseUrl) -> EventStore:
     }
     try:
         with schema_lock(url):
-            return EventStore(env=env)
+            return EventStore(env=env, sealer=sealer)
     except PersistenceError as exc:
         raise UnavailableError(
             f"cannot open the event store at {url}: {exc}", reason="database-unreachable"
         ) from exc
 
 
-def open_store(settings: Settings) -> EventStore:
+def open_store(settings: Settings, sealer: Sealer | None = None) -> EventStore:
     """The store `settings` ask for: PostgreSQL with a database URL, else the SQLite file."""
     if settings.database_url is None:
-        return open_sqlite_store(settings.events_db)
-    return open_postgres_store(DatabaseUrl.parse(settings.database_url))
+        return open_sqlite_store(settings.events_db, sealer)
+    return open_postgres_store(DatabaseUrl.parse(settings.database_url), sealer)

@@ -10,6 +10,13 @@ and to the domain (with a default) needs no change here. Two shape differences a
 - the JSON leaves out absent optional values, Avro writes null: nulls are dropped on the way back,
   which gives exactly `model_dump(mode="json", exclude_none=True)` again.
 
+Personal data: an event read `sealed` from the store carries its ciphertext as the `sealed`
+attribute, which travels in the envelope's `sealed` field and comes back the same way (opening it
+is the reader's business, `hub.privacy.sealing`). `PersonalDataErased` travels as an `AlertUpdated`
+payload with the envelope's `erasure` set: a new union branch could not be read by consumers of
+older schema versions, and to them the event reads as what it is for them, the alert's content
+replaced by its erased form.
+
 A value the schema has no field for is refused, never dropped: the mapping is lossless or fails.
 Raises `KeyError`, `TypeError` or `ValueError` (with the path) on data that does not fit;
 `hub.streaming.avro` turns those into its `SchemaError`s.
@@ -17,6 +24,7 @@ Raises `KeyError`, `TypeError` or `ValueError` (with the path) on data that does
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -24,7 +32,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
-from domain.alert import ALERT_EVENTS
+from domain.alert import ALERT_EVENTS, AlertUpdated, PersonalDataErased
 from domain.identity import NAMESPACE
 
 Names = Mapping[str, Any]
@@ -34,8 +42,12 @@ POSITIONAL = frozenset({"alerthub.v1.Coordinate"})
 """Records that the canonical JSON writes as arrays, their fields in schema order."""
 
 EVENT_TYPES: dict[str, type[Aggregate.Event]] = {cls.__name__: cls for cls in ALERT_EVENTS}
-ENVELOPE_ATTRIBUTES = frozenset({"originator_id", "originator_version", "timestamp", "provenance"})
+ENVELOPE_ATTRIBUTES = frozenset(
+    {"originator_id", "originator_version", "timestamp", "provenance", "sealed"}
+)
 """Event attributes the envelope carries; every other attribute goes into the payload branch."""
+ERASURE_ATTRIBUTES = ("erased_by", "reason", "fields")
+"""What `PersonalDataErased` adds to its `AlertUpdated` payload, carried in the envelope."""
 
 
 def event_id(alert_id: UUID, version: int) -> UUID:
@@ -72,8 +84,11 @@ def to_record(
     event_type = type(event).__name__
     if EVENT_TYPES.get(event_type) is not type(event):
         raise TypeError(f"{type(event).__qualname__} is not a canonical alert event")
-    branch = f"{_namespace(envelope)}.{event_type}"
     attributes = {k: v for k, v in vars(event).items() if k not in ENVELOPE_ATTRIBUTES}
+    erasure = None
+    if isinstance(event, PersonalDataErased):
+        erasure = {name: attributes.pop(name) for name in ERASURE_ATTRIBUTES}
+    branch = f"{_namespace(envelope)}.{AlertUpdated.__name__ if erasure else event_type}"
     payload = _record_to_avro(names[branch], attributes, names, "")
     message = payload["message"]
     return {
@@ -95,6 +110,8 @@ def to_record(
         "provenance": to_avro(
             _field(envelope, "provenance"), getattr(event, "provenance", None), names, "provenance"
         ),
+        "sealed": _sealed_to_avro(vars(event).get("sealed")),
+        "erasure": erasure,
         "payload": (branch, payload),
     }
 
@@ -112,12 +129,40 @@ def from_record(
     fields["provenance"] = from_avro(
         _field(envelope, "provenance"), record.get("provenance"), names
     )
-    return cls(
+    erasure = record.get("erasure")
+    if erasure is not None:
+        cls = PersonalDataErased
+        fields |= {name: erasure[name] for name in ERASURE_ATTRIBUTES}
+    event = cls(
         originator_id=_uuid(record["alert_id"]),
         originator_version=record["version"],
         timestamp=record["recorded_at"],
         **fields,
     )
+    if (sealed := record.get("sealed")) is not None:
+        vars(event)["sealed"] = _sealed_from_avro(sealed)
+    return event
+
+
+def _sealed_to_avro(sealed: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The stored form of sealed fields (base64 text, as JSON keeps it) as the Avro record."""
+    if sealed is None:
+        return None
+    return {
+        "key_id": sealed["key_id"],
+        "paths": list(sealed["paths"]),
+        "nonce": base64.b64decode(sealed["nonce"]),
+        "ciphertext": base64.b64decode(sealed["ciphertext"]),
+    }
+
+
+def _sealed_from_avro(sealed: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "key_id": sealed["key_id"],
+        "paths": list(sealed["paths"]),
+        "nonce": base64.b64encode(sealed["nonce"]).decode(),
+        "ciphertext": base64.b64encode(sealed["ciphertext"]).decode(),
+    }
 
 
 def to_avro(schema: Any, value: Any, names: Names, path: str = "") -> Any:

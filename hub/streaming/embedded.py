@@ -1,4 +1,8 @@
-"""The embedded stream: the event store's notification log, read as a single partition."""
+"""The embedded stream: the event store's notification log, read as a single partition.
+
+Readers get events opened (personal fields decrypted while their key exists); the relay reads
+them `sealed`, as they are stored, so what it publishes holds only ciphertext.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +18,16 @@ PARTITION = 0
 class EmbeddedStream:
     """Alert events of the store in notification order; position = notification id."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, sealed: bool = False) -> None:
         self.store = store
         self.topics = store.alert_topics
+        self._to_event = store.to_sealed_event if sealed else store.mapper.to_domain_event
 
     def read(self, after: Checkpoint, limit: int = 500) -> list[StreamRecord]:
         notifications = self.store.recorder.select_notifications(
             start=after.get(PARTITION, 0), limit=limit, topics=self.topics, inclusive_of_start=False
         )
-        to_event = self.store.mapper.to_domain_event
+        to_event = self._to_event
         return [StreamRecord(PARTITION, n.id, cast(Event, to_event(n))) for n in notifications]
 
     def head(self) -> dict[int, int]:

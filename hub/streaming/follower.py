@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
+from domain.alert import PersonalDataErased
 from hub.worker import Lease, Worker, always
 from projections.base import Projection, apply_page, install
 from projections.database import ViewDatabase
@@ -33,6 +34,7 @@ class Follower(Worker):
         self.lease = lease  # several processes on one embedded stream: one applies at a time
         self.stream, self.db, self.projections = stream, db, list(projections)
         self.page_size = page_size
+        self._scrub_pending = False
         self._advanced = threading.Condition()
         for projection in self.projections:
             install(db, projection)
@@ -54,6 +56,10 @@ class Follower(Worker):
             if page:
                 read += len(page)
                 apply_page(self.db, projection, page)
+                if any(isinstance(r.event, PersonalDataErased) for r in page):
+                    self._scrub_pending = True
+        if self._scrub_pending:  # the rows an erasure rewrote must not linger in the WAL
+            self._scrub_pending = not self.db.scrub()  # a reader in the way: next step
         if read:
             with self._advanced:
                 self._advanced.notify_all()

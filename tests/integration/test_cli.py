@@ -38,8 +38,10 @@ def test_ingest_status_and_rebuild(tmp_path: Path) -> None:
     assert alerthub("ingest", "cap", *files, "--data-dir", data).returncode == 0
     status = alerthub("projections", "status", "--json", "--data-dir", data)
     assert status.returncode == 0, status.stderr
-    rows = {row["projection"]: row for row in json.loads(status.stdout)}
+    shown = json.loads(status.stdout)
+    rows = {row["projection"]: row for row in shown["projections"]}
     assert set(rows) == {"alerts", "views", "places"}
+    assert shown["next_erasure"] is None  # no retention set
     assert all((row["lag"], row["deadletters"]) == (0, 0) for row in rows.values())
     rebuilt = alerthub("projections", "rebuild", "--all", "--data-dir", data)
     assert rebuilt.returncode == 0, rebuilt.stderr

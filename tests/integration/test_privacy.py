@@ -1,0 +1,199 @@
+"""Personal data on real SQLite files: sealed at rest, erased by destroying the key, retention.
+
+The embedded hub (no Kafka): the Kafka topic's bytes are checked by the end-to-end test.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.alert import PersonalDataErased
+from domain.errors import AlertNotFoundError
+from domain.personal import ERASED, SEALED
+from hub.bootstrap import Hub
+from hub.privacy.keystore import KeyStoreCorruptError, MasterKeyError
+from projections.alerts import alert_document, get_alert
+from projections.rebuild import rebuild
+from tests.conftest import HubFactory
+from tests.privacy_helpers import burgernet_action, files_holding, unique_person
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def post(hub: Hub, body: bytes) -> UUID:
+    result = hub.service.ingest("burgernet", body, "application/json")
+    hub.follower.catch_up()
+    return result.accepted[0].alert_id
+
+
+def document(hub: Hub, alert_id: UUID) -> str:
+    state = get_alert(hub.views.connect(), alert_id)
+    assert state is not None
+    return str(alert_document(state, NOW))
+
+
+def test_personal_fields_are_only_ciphertext_on_disk(make_hub: HubFactory) -> None:
+    """Readers see the person; the event store file holds only ciphertext and markers."""
+    hub = make_hub()
+    person = unique_person()
+    alert_id = post(hub, burgernet_action(person))
+    assert person in document(hub, alert_id)
+    assert person in str(hub.store.repository.get(alert_id).state.current)
+    data = hub.settings.data_dir
+    assert files_holding(data, person) == [data / "views.sqlite-wal"]  # the views, only
+    assert files_holding(data, SEALED)[0].name.startswith("events.sqlite")
+    assert files_holding(data, "Amersfoort")  # non-personal fields stay readable for statistics
+
+
+def test_erasure_leaves_no_byte_and_keeps_the_statistics(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    person = unique_person()
+    alert_id = post(hub, burgernet_action(person, ended=True))
+    erased = hub.eraser.erase(alert_id, by="admin:test", reason="closed case")
+    assert erased is not None and erased.recorded
+    hub.follower.catch_up()
+
+    assert files_holding(hub.settings.data_dir, person) == []
+    shown = document(hub, alert_id)
+    assert person not in shown and ERASED in shown
+    state = get_alert(hub.views.connect(), alert_id)
+    assert state is not None and state.erasure is not None
+    assert (state.erasure.by, state.erasure.reason) == ("admin:test", "closed case")
+    assert state.ended is not None and state.current.info[0].areas[0].description == "Amersfoort"
+    assert all(person not in m.model_dump_json() for m in state.messages)
+    events = list(hub.store.events.get(alert_id))
+    assert all(person not in str(vars(e)) for e in events)  # replay from the store: erased
+
+
+def test_erasing_twice_records_one_event(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    alert_id = post(hub, burgernet_action(unique_person()))
+    first = hub.eraser.erase(alert_id, by="a", reason="r")
+    again = hub.eraser.erase(alert_id, by="b", reason="again")
+    assert first is not None and again is not None
+    assert (first.recorded, again.recorded) == (True, False)
+    events = list(hub.store.events.get(alert_id))
+    assert [type(e) for e in events].count(PersonalDataErased) == 1
+
+
+def test_an_unknown_alert_cannot_be_erased(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    with pytest.raises(AlertNotFoundError):
+        hub.eraser.erase(uuid4(), by="admin", reason="typo")
+
+
+def test_a_rebuild_after_erasure_shows_it_erased(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    person = unique_person()
+    alert_id = post(hub, burgernet_action(person, ended=True))
+    hub.eraser.erase(alert_id, by="admin", reason="closed")
+    hub.follower.catch_up()
+    for projection in hub.follower.projections:
+        rebuild(hub.views, hub.stream, lambda p, name=projection.name: _fresh(hub, name, p))
+    shown = document(hub, alert_id)
+    assert ERASED in shown and person not in shown
+    assert files_holding(hub.settings.data_dir, person) == []
+
+
+def _fresh(hub: Hub, name: str, prefix: str):  # type: ignore[no-untyped-def]
+    from hub.bootstrap import live_projections  # noqa: PLC0415
+
+    return next(p for p in live_projections(hub.channels, prefix) if p.name == prefix + name)
+
+
+def test_what_arrives_after_the_erasure_is_never_kept(make_hub: HubFactory) -> None:
+    """A later message of an erased alert is stored with its personal fields erased at once."""
+    hub = make_hub()
+    person = unique_person()
+    alert_id = post(hub, burgernet_action(person, action_id=12345678))
+    hub.eraser.erase(alert_id, by="admin", reason="request of the family")
+    update = f"{person} is gezien bij het station."
+    assert post(hub, burgernet_action(person, update=update, action_id=12345678)) == alert_id
+    assert files_holding(hub.settings.data_dir, person) == []
+    state = get_alert(hub.views.connect(), alert_id)
+    assert state is not None and state.current.info[0].description == ERASED
+
+
+def test_retention_erases_by_itself(make_hub: HubFactory) -> None:
+    """An ended Burgernet alert past its channel's period is erased by the worker, on record."""
+    hub = make_hub(
+        retention={"burgernet": timedelta(seconds=1)}, retention_interval=0.05, run_projector=True
+    )
+    person = unique_person()
+    alert_id = post(hub, burgernet_action(person, ended=True))
+    kept = post(hub, burgernet_action(unique_person()))  # not ended: kept
+    assert [d.alert_id for d in hub.eraser.candidates()] == [alert_id]
+    hub.start()
+    assert hub.wait_for_views(hub.store.max_position(), 5)
+    for _ in range(200):
+        state = get_alert(hub.views.connect(), alert_id)
+        if state is not None and state.erasure is not None:
+            break
+        hub.workers[-1].wake()
+        time.sleep(0.05)
+    assert state is not None and state.erasure is not None
+    assert state.erasure.by == "retention:burgernet"
+    for _ in range(100):  # the projector scrubs the WAL right after applying the erasure
+        if not files_holding(hub.settings.data_dir, person):
+            break
+        time.sleep(0.05)
+    assert files_holding(hub.settings.data_dir, person) == []
+    assert get_alert(hub.views.connect(), kept).erasure is None  # type: ignore[union-attr]
+    assert hub.eraser.candidates() == []
+
+
+def test_the_master_key_file_is_made_private(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    mode = stat.S_IMODE((hub.settings.data_dir / "master.key").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_a_missing_master_key_stops_the_start(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    post(hub, burgernet_action(unique_person()))
+    hub.close()
+    (hub.settings.data_dir / "master.key").unlink()
+    with pytest.raises(MasterKeyError, match="no master key"):
+        make_hub()
+
+
+def test_a_wrong_master_key_stops_the_start(make_hub: HubFactory) -> None:
+    make_hub().close()
+    with pytest.raises(MasterKeyError, match="does not open"):
+        make_hub(master_key="QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=")
+
+
+def test_a_master_key_readable_by_others_is_refused(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    hub.close()
+    os.chmod(hub.settings.data_dir / "master.key", 0o644)
+    with pytest.raises(MasterKeyError, match="chmod 600"):
+        make_hub()
+
+
+def test_a_corrupt_key_store_is_never_recreated(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    post(hub, burgernet_action(unique_person()))
+    hub.close()
+    keys = hub.settings.data_dir / "keys.sqlite"
+    keys.write_bytes(b"not a database" * 100)
+    with pytest.raises(KeyStoreCorruptError):
+        make_hub()
+    assert keys.read_bytes().startswith(b"not a database")  # left as it was, for a restore
+
+
+def test_a_lost_key_store_is_never_recreated(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    post(hub, burgernet_action(unique_person()))
+    hub.close()
+    for path in hub.settings.data_dir.glob("keys.sqlite*"):
+        path.unlink()
+    with pytest.raises(KeyStoreCorruptError, match="restore the key store"):
+        make_hub()
+    assert not (hub.settings.data_dir / "keys.sqlite").exists()
