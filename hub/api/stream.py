@@ -37,6 +37,7 @@ from hub.api.auth import ReaderDep
 from hub.api.deps import HubDep
 from hub.api.problems import PROBLEM_JSON, problem
 from hub.bootstrap import Hub
+from hub.privacy.sealing import OpeningCodec
 from hub.streaming.avro import AvroCodec
 from hub.streaming.embedded import EmbeddedStream
 from hub.streaming.kafka import KafkaStream
@@ -97,7 +98,8 @@ def open_stream(hub: Hub) -> EventStream:
     bootstrap = hub.settings.kafka_bootstrap
     if bootstrap is None:
         return EmbeddedStream(hub.store)
-    return KafkaStream(bootstrap, hub.settings.kafka_topic, _codec())
+    opening = OpeningCodec(_codec(), hub.privacy.sealer)  # the topic holds personal data sealed
+    return KafkaStream(bootstrap, hub.settings.kafka_topic, opening)
 
 
 class EventStreamResponse(StreamingResponse):

@@ -1,7 +1,8 @@
 """`alerthub erase ALERT_ID --reason TEXT` and `alerthub erase --due`: crypto-shredding by hand.
 
-Erasing destroys the alert's data key and records `PersonalDataErased`; the views are brought up
-to date before the command returns, so nothing personal of the alert is left in them either.
+Erasing destroys the alert's data key and records `PersonalDataErased`. In the embedded mode the
+views are brought up to date before the command returns, so nothing personal of the alert is left
+in them either; in the Kafka mode the running hub's relay and projectors carry the erasure on.
 """
 
 from __future__ import annotations
@@ -49,11 +50,13 @@ def erase(args: argparse.Namespace) -> int:
     if args.alert_id is not None and args.reason is None:
         sys.stderr.write("alerthub erase: --reason is required with ALERT_ID\n")
         return 2
-    hub = bootstrap(settings_from(args).model_copy(update={"run_retention": False}))
+    settings = settings_from(args)
+    hub = bootstrap(settings.model_copy(update={"run_retention": False}))
     try:
         done = _erase_due(hub) if args.due else [_erase_one(hub, args)]
-        hub.follower.catch_up()
-        hub.views.scrub()
+        if settings.kafka_bootstrap is None:
+            hub.follower.catch_up()
+            hub.views.scrub()
     finally:
         hub.close()
     sys.stdout.writelines(json.dumps(_line(e)) + "\n" for e in done)

@@ -56,16 +56,20 @@ def test_erasure_leaves_no_byte_and_keeps_the_statistics(make_hub: HubFactory) -
     person = unique_person()
     alert_id = post(hub, burgernet_action(person, ended=True))
     erased = hub.eraser.erase(alert_id, by="admin:test", reason="closed case")
-    assert erased is not None and erased.recorded
+    assert erased is not None
+    assert erased.recorded
     hub.follower.catch_up()
 
     assert files_holding(hub.settings.data_dir, person) == []
     shown = document(hub, alert_id)
-    assert person not in shown and ERASED in shown
+    assert person not in shown
+    assert ERASED in shown
     state = get_alert(hub.views.connect(), alert_id)
-    assert state is not None and state.erasure is not None
+    assert state is not None
+    assert state.erasure is not None
     assert (state.erasure.by, state.erasure.reason) == ("admin:test", "closed case")
-    assert state.ended is not None and state.current.info[0].areas[0].description == "Amersfoort"
+    assert state.ended is not None
+    assert state.current.info[0].areas[0].description == "Amersfoort"
     assert all(person not in m.model_dump_json() for m in state.messages)
     events = list(hub.store.events.get(alert_id))
     assert all(person not in str(vars(e)) for e in events)  # replay from the store: erased
@@ -76,7 +80,8 @@ def test_erasing_twice_records_one_event(make_hub: HubFactory) -> None:
     alert_id = post(hub, burgernet_action(unique_person()))
     first = hub.eraser.erase(alert_id, by="a", reason="r")
     again = hub.eraser.erase(alert_id, by="b", reason="again")
-    assert first is not None and again is not None
+    assert first is not None
+    assert again is not None
     assert (first.recorded, again.recorded) == (True, False)
     events = list(hub.store.events.get(alert_id))
     assert [type(e) for e in events].count(PersonalDataErased) == 1
@@ -97,12 +102,13 @@ def test_a_rebuild_after_erasure_shows_it_erased(make_hub: HubFactory) -> None:
     for projection in hub.follower.projections:
         rebuild(hub.views, hub.stream, lambda p, name=projection.name: _fresh(hub, name, p))
     shown = document(hub, alert_id)
-    assert ERASED in shown and person not in shown
+    assert ERASED in shown
+    assert person not in shown
     assert files_holding(hub.settings.data_dir, person) == []
 
 
 def _fresh(hub: Hub, name: str, prefix: str):  # type: ignore[no-untyped-def]
-    from hub.bootstrap import live_projections  # noqa: PLC0415
+    from hub.bootstrap import live_projections
 
     return next(p for p in live_projections(hub.channels, prefix) if p.name == prefix + name)
 
@@ -117,7 +123,8 @@ def test_what_arrives_after_the_erasure_is_never_kept(make_hub: HubFactory) -> N
     assert post(hub, burgernet_action(person, update=update, action_id=12345678)) == alert_id
     assert files_holding(hub.settings.data_dir, person) == []
     state = get_alert(hub.views.connect(), alert_id)
-    assert state is not None and state.current.info[0].description == ERASED
+    assert state is not None
+    assert state.current.info[0].description == ERASED
 
 
 def test_retention_erases_by_itself(make_hub: HubFactory) -> None:
@@ -137,7 +144,8 @@ def test_retention_erases_by_itself(make_hub: HubFactory) -> None:
             break
         hub.workers[-1].wake()
         time.sleep(0.05)
-    assert state is not None and state.erasure is not None
+    assert state is not None
+    assert state.erasure is not None
     assert state.erasure.by == "retention:burgernet"
     for _ in range(100):  # the projector scrubs the WAL right after applying the erasure
         if not files_holding(hub.settings.data_dir, person):
