@@ -57,6 +57,17 @@ class PersonalData:
             raise ValueError(f"not personal-data fields of the canonical model: {unknown}")
 
 
+FREE_TEXT = ("info[].headline", "info[].description", "info[].instruction")
+"""The texts of a message: where a partner describes a person."""
+CONTACT_AND_LINKS = (
+    "info[].contact",
+    "info[].web",
+    "info[].resources[].description",
+    "info[].resources[].uri",
+    "info[].resources[].deref_uri",
+)
+"""Phone numbers, links and attachments (a photo and its caption): personal when texts are."""
+
 EVERY_FREE_TEXT = PersonalData(fields=tuple(sorted(FIELDS)))
 """What is sealed for a channel that is not installed: every field that may be personal."""
 

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from adapters.amber.parse import CHILD_ABDUCTION, parse_feed
 from adapters.amber.render import render_amber
 from adapters.amber.schema import CHANNEL, MEDIA_TYPE, AmberItem
-from adapters.base import PersonalData, Rendering
+from adapters.base import CONTACT_AND_LINKS, FREE_TEXT, PersonalData, Rendering
 from domain.commands import Instruction
 from domain.model import Info
 from domain.state import AlertState
@@ -32,16 +32,7 @@ class AmberChannel:
     # The missing child: name, age and looks in title and description, a photo, a link to the
     # same description; the contact is the investigating team's phone number.
     personal_data = PersonalData(
-        fields=(
-            "info[].headline",
-            "info[].description",
-            "info[].instruction",
-            "info[].contact",
-            "info[].web",
-            "info[].resources[].description",
-            "info[].resources[].uri",
-            "info[].resources[].deref_uri",
-        ),
+        fields=(*FREE_TEXT, *CONTACT_AND_LINKS),
         native=(
             "Message.Title",
             "Message.Description",

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from adapters.base import PersonalData, Rendering
+from adapters.base import CONTACT_AND_LINKS, FREE_TEXT, PersonalData, Rendering
 from adapters.burgernet.parse import parse_burgernet
 from adapters.burgernet.render import render_action, selects
 from adapters.burgernet.schema import Action, Feed
@@ -33,16 +33,7 @@ class BurgernetChannel:
     # A missing person or a suspect is described in the message's title and body (name, age,
     # clothing, vehicle plate), and the response link leads to the same description.
     personal_data = PersonalData(
-        fields=(
-            "info[].headline",
-            "info[].description",
-            "info[].instruction",
-            "info[].contact",
-            "info[].web",
-            "info[].resources[].description",
-            "info[].resources[].uri",
-            "info[].resources[].deref_uri",
-        ),
+        fields=(*FREE_TEXT, *CONTACT_AND_LINKS),
         native=(
             "actions[].messages[].title",
             "actions[].messages[].body",

@@ -6,7 +6,7 @@ Dutch systems are measured against.
 
 from __future__ import annotations
 
-from adapters.base import PersonalData, Rendering
+from adapters.base import CONTACT_AND_LINKS, FREE_TEXT, PersonalData, Rendering
 from adapters.cap.names import MEDIA_TYPES
 from adapters.cap.parse import parse_cap
 from adapters.cap.render import render_cap
@@ -23,17 +23,7 @@ class CapChannel:
     # CAP is written by many partners: every free-text and link element where one may describe a
     # person is treated as personal; codes, times, areas and parameters are not.
     personal_data = PersonalData(
-        fields=(
-            "note",
-            "info[].headline",
-            "info[].description",
-            "info[].instruction",
-            "info[].contact",
-            "info[].web",
-            "info[].resources[].description",
-            "info[].resources[].uri",
-            "info[].resources[].deref_uri",
-        ),
+        fields=("note", *FREE_TEXT, *CONTACT_AND_LINKS),
         native=(
             "alert/note",
             "info/headline",

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from adapters.base import PersonalData, Rendering
+from adapters.base import FREE_TEXT, PersonalData, Rendering
 from adapters.nlalert.parse import CHANNEL, parse_feed
 from adapters.nlalert.render import MEDIA_TYPE, render_alert
 from adapters.nlalert.schema import Feed, FeedItem
@@ -38,12 +38,7 @@ class NlAlertChannel:
     # to write (a suspect's description, a vehicle): that text is treated as personal, and so is
     # the verbatim copy kept as the `nlalert:message` parameter.
     personal_data = PersonalData(
-        fields=(
-            "info[].headline",
-            "info[].description",
-            "info[].instruction",
-            "info[].parameters[].value",
-        ),
+        fields=(*FREE_TEXT, "info[].parameters[].value"),
         native=("message",),
     )
 
