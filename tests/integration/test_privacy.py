@@ -5,8 +5,11 @@ The embedded hub (no Kafka): the Kafka topic's bytes are checked by the end-to-e
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
@@ -183,6 +186,25 @@ def test_a_master_key_readable_by_others_is_refused(make_hub: HubFactory) -> Non
     os.chmod(hub.settings.data_dir / "master.key", 0o644)
     with pytest.raises(MasterKeyError, match="chmod 600"):
         make_hub()
+
+
+def test_serve_refuses_to_start_with_a_wrong_master_key(make_hub: HubFactory) -> None:
+    """The command says why, and exits non-zero, before it binds a port."""
+    hub = make_hub()
+    hub.close()
+    wrong = base64.b64encode(bytes(32)).decode()
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "serve", "--port", "0"],
+        env=os.environ
+        | {"ALERTHUB_DATA_DIR": str(hub.settings.data_dir), "ALERTHUB_MASTER_KEY": wrong},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "MasterKeyError" in done.stdout + done.stderr
+    assert "does not open this key store" in done.stdout + done.stderr
 
 
 def test_a_corrupt_key_store_is_never_recreated(make_hub: HubFactory) -> None:
