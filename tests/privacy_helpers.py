@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import uuid
@@ -67,10 +68,17 @@ def burgernet_action(
     return json.dumps(action).encode()
 
 
+def encodings(text: str) -> list[bytes]:
+    """`text` as a file may hold it: UTF-8, UTF-16, and base64 at each of its three alignments
+    (the middle of the encoding, which does not depend on the bytes around it)."""
+    raw = text.encode()
+    shifted = [base64.b64encode(bytes(k) + raw)[4 if k else 0 : -4] for k in range(3)]
+    return [raw, text.encode("utf-16-le"), *shifted]
+
+
 def files_holding(folder: Path, text: str) -> list[Path]:
-    """Every file under `folder` whose raw bytes contain `text` (UTF-8, or UTF-16 as some
-    formats store text)."""
-    needles = [text.encode(), text.encode("utf-16-le")]
+    """Every file under `folder` whose raw bytes contain `text` in any of its `encodings`."""
+    needles = encodings(text)
     return sorted(
         path
         for path in folder.rglob("*")

@@ -20,9 +20,11 @@ from typing import Any
 import structlog
 from cryptography import x509
 
+from adapters.base import discover_channels
 from domain.errors import ConfigurationError, PartnerNotFoundError
 from hub.cli.common import settings_from
 from hub.logging import configure_logging
+from hub.privacy.setup import open_privacy
 from hub.security.recheck import recheck
 from hub.security.registry import PartnerRegistry
 from hub.security.signatures import load_certificate, pinned_certificates
@@ -35,7 +37,8 @@ def signatures_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     configure_logging(settings)  # logs to stderr: stdout is the report
     given = tuple(_certificate(path) for path in args.trust_cert or ())
-    store = open_store(settings)
+    privacy = open_privacy(settings, discover_channels())  # the originals are kept sealed
+    store = open_store(settings, privacy.sealer)
     registry = PartnerRegistry(store)
 
     def pins_for(partner: str | None) -> Sequence[x509.Certificate]:
@@ -55,6 +58,7 @@ def signatures_command(args: argparse.Namespace) -> int:
                 sys.stdout.write(json.dumps(result.to_json()) + "\n")
     finally:
         store.close()
+        privacy.close()
     log.info("signatures.rechecked", originals=checked, changed=changed)
     return 1 if changed else 0
 

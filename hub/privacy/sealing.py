@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
 from domain.errors import AlertHubError
+from domain.original import OriginalReceived
 from domain.personal import ERASED, SEALED, locate, marked, parse_path, path_text, read, replaced
 from hub.privacy.keys import DataKeys
 from hub.streaming.codec import EventCodec, Headers
@@ -36,6 +37,8 @@ from projections.stream import Event
 
 SEALED_ATTRIBUTE = "sealed"
 """The event attribute (stored, and on the stream's envelope) that holds the ciphertext."""
+SEALED_BODY = "sealed_body"
+"""The attribute of a kept original message that holds its bytes, sealed."""
 
 FieldsOf = Callable[[str], tuple[str, ...]]
 """The personal-field patterns of a channel, by name."""
@@ -57,6 +60,8 @@ class Sealer:
 
     def seal(self, event: Event) -> Event:
         """The event as it may be stored and streamed: personal values only as ciphertext."""
+        if isinstance(event, OriginalReceived):
+            return self._seal_original(event)
         state = vars(event)
         message, channel = state.get("message"), state.get("channel")
         if not isinstance(message, dict) or not isinstance(channel, str):
@@ -84,9 +89,42 @@ class Sealer:
             {**state, "message": marked(message, paths, SEALED), SEALED_ATTRIBUTE: sealed},
         )
 
+    def _seal_original(self, event: OriginalReceived) -> Event:
+        """A kept original message: its bytes sealed under the key of every alert it caused, one
+        layer each, so erasing any one of those alerts makes the bytes unreadable."""
+        state = vars(event)
+        data = base64.b64decode(state["body"])
+        layers = []
+        for alert_id in sorted(state["alerts"]):
+            key = self.keys.for_writing(UUID(alert_id))
+            if key is None:  # an alert of it is erased already: the bytes are never kept
+                return with_state(event, {**state, "body": ""})
+            nonce = os.urandom(12)
+            data = AESGCM(key).encrypt(nonce, data, _aad(event.originator_id, 0, [alert_id]))
+            layers.append({"key_id": alert_id, "nonce": base64.b64encode(nonce).decode()})
+        sealed = {"layers": layers, "ciphertext": base64.b64encode(data).decode()}
+        return with_state(event, {**state, "body": "", SEALED_BODY: sealed})
+
+    def _open_original(self, event: Event, state: dict[str, Any]) -> Event:
+        """The original's bytes while every key exists; no bytes (`body` "") once one is gone."""
+        sealed = state.pop(SEALED_BODY)
+        data = base64.b64decode(sealed["ciphertext"])
+        for layer in reversed(sealed["layers"]):
+            key = self.keys.for_reading(layer["key_id"])
+            if key is None:
+                return with_state(event, state)
+            aad = _aad(event.originator_id, 0, [layer["key_id"]])
+            try:
+                data = AESGCM(key).decrypt(base64.b64decode(layer["nonce"]), data, aad)
+            except InvalidTag:
+                raise SealError(f"the kept original {event.originator_id} does not open") from None
+        return with_state(event, {**state, "body": base64.b64encode(data).decode()})
+
     def open(self, event: Event) -> Event:
         """The event as readers see it: plaintext while the key exists, `ERASED` after."""
         state = dict(vars(event))
+        if SEALED_BODY in state:
+            return self._open_original(event, state)
         sealed: dict[str, Any] | None = state.pop(SEALED_ATTRIBUTE, None)
         if sealed is None:
             return event

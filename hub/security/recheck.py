@@ -4,7 +4,9 @@ Every accepted message's bytes are kept (`domain.original`), with the verdict re
 arrived and the moment its signer's certificate had to cover. Checking the same bytes again at the
 same moment with the pins a partner has now tells an auditor whether a verdict still holds: a
 certificate unpinned since (a retired or compromised key) turns `verified` into `untrusted`, and a
-stored message altered behind the hub's back turns it into `invalid`.
+stored message altered behind the hub's back turns it into `invalid`. The bytes are kept sealed
+under the keys of the alerts they caused (`hub.privacy.sealing`): an original of an alert whose
+personal data was erased has no bytes left, and is left out.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ def originals(store: EventStore, page: int = 200) -> Iterator[OriginalReceived]:
 def recheck(store: EventStore, pins_for: PinsFor) -> Iterator[Rechecked]:
     """Each original's signature checked again, at its recorded moment, with today's pins."""
     for original in originals(store):
+        if not original.body:
+            continue  # its bytes went with an erasure of its alerts' personal data
         body = OriginalMessage.decode(original.body)
         now = check_signature(body, pins_for(original.partner), at=original.signed_at)
         yield Rechecked(original, now, intact=body_digest(body) == original.digest)

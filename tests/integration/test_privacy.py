@@ -21,6 +21,7 @@ from domain.errors import AlertNotFoundError
 from domain.personal import ERASED, SEALED
 from hub.bootstrap import Hub
 from hub.privacy.keystore import KeyStoreCorruptError, MasterKeyError
+from hub.security.recheck import originals
 from projections.alerts import alert_document, get_alert
 from projections.rebuild import rebuild
 from tests.conftest import HubFactory
@@ -50,6 +51,9 @@ def test_personal_fields_are_only_ciphertext_on_disk(make_hub: HubFactory) -> No
     assert person in str(hub.store.repository.get(alert_id).state.current)
     data = hub.settings.data_dir
     assert files_holding(data, person) == [data / "views.sqlite-wal"]  # the views, only
+    kept = [base64.b64decode(o.body) for o in originals(hub.store)]  # for signature re-checks
+    assert len(kept) == 1
+    assert person.encode() in kept[0]
     assert files_holding(data, SEALED)[0].name.startswith("events.sqlite")
     assert files_holding(data, "Amersfoort")  # non-personal fields stay readable for statistics
 
@@ -76,6 +80,7 @@ def test_erasure_leaves_no_byte_and_keeps_the_statistics(make_hub: HubFactory) -
     assert all(person not in m.model_dump_json() for m in state.messages)
     events = list(hub.store.events.get(alert_id))
     assert all(person not in str(vars(e)) for e in events)  # replay from the store: erased
+    assert [o.body for o in originals(hub.store)] == [""]  # the bytes as received: gone too
 
 
 def test_erasing_twice_records_one_event(make_hub: HubFactory) -> None:

@@ -92,6 +92,7 @@ def test_recheck_repeats_the_verdict_and_shows_an_unpinned_certificate(
     hub.registry.add("nv", RIGHTS, by=OPERATOR.to_json())
     hub.service.ingest("cap", IPAWS, CAP, publisher=MUST_SIGN)
     data_dir = str(hub.settings.data_dir)
+    capsys.readouterr()  # what setting up the hub logged (a new master key, say)
 
     assert main(["signatures", "--data-dir", data_dir]) == 0
     same = json.loads(capsys.readouterr().out)
