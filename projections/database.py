@@ -125,6 +125,11 @@ class ViewDatabase:
         for index in self.index_names(conn, prefix):
             conn.execute(f"DROP INDEX {index}")
 
+    @staticmethod
+    def json_text(column: str, *path: str) -> str:
+        """SQL for the text at `path` in a JSON document column (NULL where absent or null)."""
+        return f"json_extract({column}, '$.{'.'.join(path)}')"
+
     def checkpoint(self, name: str, conn: Connection | None = None) -> dict[int, int]:
         """partition -> last position applied, for one projection (or the relay)."""
         rows = (conn or self.connect()).execute(

@@ -13,6 +13,7 @@ from hub.api.deps import HubDep
 from hub.api.feeds import router as feeds_router
 from hub.api.models import Health, Readiness
 from hub.api.openapi import install_docs
+from hub.api.privacy import router as privacy_router
 from hub.api.problems import install_problem_handlers
 from hub.api.routes import router
 from hub.api.stream import router as stream_router
@@ -40,6 +41,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(feeds_router)  # first: `/v1/alerts/{id}.cap` before `/v1/alerts/{id}`
     app.include_router(router)
     app.include_router(suggestions_router)  # before /v1/incidents/{incident}
+    app.include_router(privacy_router)
     app.include_router(views_router)
     app.include_router(stream_router)
     app.include_router(subscriptions_router)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from domain.model import Info, Moment
 from domain.provenance import SignatureVerdict
-from domain.state import Ending, Origin
+from domain.state import Ending, Erasure, Origin
 
 # Documents as the domain serializes them, described by the domain's schema, passed through as is.
 InfoDocument = Annotated[
@@ -30,6 +30,9 @@ EndingDocument = Annotated[
 ]
 SignatureDocument = Annotated[
     dict[str, Any], WithJsonSchema(SignatureVerdict.model_json_schema(mode="serialization"))
+]
+ErasureDocument = Annotated[
+    dict[str, Any], WithJsonSchema(Erasure.model_json_schema(mode="serialization"))
 ]
 LifecycleName = Literal["active", "ended", "expired"]
 
@@ -80,6 +83,11 @@ class Alert(Answer):
     incidents: list[str]
     info: list[InfoDocument]
     ended: EndingDocument | None
+    erased: ErasureDocument | None = Field(
+        default=None,
+        description="Who erased the alert's personal data, when and why; its personal fields"
+        " then read [personal data erased] (links are left out)",
+    )
     channels: list[str]
     expires: Moment | None
     expires_assumed: bool = False

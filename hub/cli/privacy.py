@@ -8,7 +8,6 @@ in them either; in the Kafka mode the running hub's relay and projectors carry t
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from typing import Any
@@ -16,9 +15,8 @@ from uuid import UUID
 
 from hub.bootstrap import Hub, bootstrap
 from hub.cli.common import settings_from
-from hub.privacy.erasure import Erased
-
-MAX_REASON = 1000
+from hub.cli.partners import operator
+from hub.privacy.erasure import MAX_REASON, Erased
 
 
 def _alert_id(text: str) -> UUID:
@@ -38,6 +36,7 @@ def _line(erased: Erased) -> dict[str, Any]:
     return {
         "alert_id": str(erased.alert_id),
         "erased_at": erased.at.isoformat(),
+        "erased_by": erased.by,
         "recorded": erased.recorded,
         "version": erased.version,
     }
@@ -64,8 +63,10 @@ def erase(args: argparse.Namespace) -> int:
 
 
 def _erase_one(hub: Hub, args: argparse.Namespace) -> Erased:
-    by = args.by or f"cli:{getpass.getuser()}"
-    erased = hub.eraser.erase(args.alert_id, by=by, reason=args.reason)
+    """Erased by the operator on this machine (the OS user at the host, as its provenance)."""
+    provenance = operator()
+    by = args.by or f"{provenance.partner}:{provenance.credential}"
+    erased = hub.eraser.erase(args.alert_id, by=by, reason=args.reason, provenance=provenance)
     assert erased is not None  # no condition given
     return erased
 
@@ -81,6 +82,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     cmd = sub.add_parser("erase", parents=[common], help=text, description=text)
     cmd.add_argument("alert_id", nargs="?", type=_alert_id, help="the alert to erase")
     cmd.add_argument("--reason", type=_reason, help="why (kept on record)")
-    cmd.add_argument("--by", help="who erases (default cli:<user>)")
+    cmd.add_argument("--by", help="on whose behalf, in words (default operator:<user>@<host>)")
     cmd.add_argument("--due", action="store_true", help="apply retention: erase what is due")
     cmd.set_defaults(handler=erase)

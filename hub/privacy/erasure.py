@@ -14,7 +14,6 @@ decided again on the aggregate, which must have ended long enough ago.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from domain.alert import Alert
 from domain.errors import AlertNotFoundError, ContentionError
+from domain.provenance import OPERATOR, Provenance
 from domain.state import AlertState
 from hub.privacy.keys import DataKeys
 from hub.privacy.sealing import FieldsOf
@@ -34,6 +34,8 @@ from hub.worker import Worker
 from projections.database import ViewDatabase
 
 log = structlog.get_logger(__name__)
+MAX_REASON = 1000
+"""The longest reason an erasure may give (it is kept in the event, and on the stream)."""
 
 
 def _utcnow() -> datetime:
@@ -49,6 +51,7 @@ class Erased:
     version: int
     position: int
     at: datetime
+    by: str
 
 
 @dataclass(frozen=True)
@@ -80,27 +83,33 @@ class Eraser:
         *,
         by: str,
         reason: str,
+        provenance: Provenance = OPERATOR,
         only_if: Callable[[AlertState], bool] | None = None,
         attempts: int = 16,
     ) -> Erased | None:
-        """Erase one alert's personal data (None: `only_if` said no); idempotent."""
+        """Erase one alert's personal data (None: `only_if` said no); idempotent.
+
+        `by` names who erases in words; `provenance` how that one authenticated (the operator on
+        this machine for the CLI and retention).
+        """
         for _ in range(attempts):
             alert = self._load(alert_id)
             state = alert.state
             if state.erasure is not None:
-                return Erased(alert_id, False, state.version, 0, state.erasure.at)
+                erasure = state.erasure
+                return Erased(alert_id, False, state.version, 0, erasure.at, erasure.by)
             if only_if is not None and not only_if(state):
                 return None
             self.keys.destroy(alert_id, self.clock())
             fields = sorted({f for channel in state.channels for f in self.fields_of(channel)})
-            alert.erase_personal_data(by=by, reason=reason, fields=fields)
+            alert.erase_personal_data(by=by, reason=reason, fields=fields, provenance=provenance)
             try:
                 recordings = self.store.save(alert)
             except RecordConflictError:
                 continue  # a message arrived meanwhile: decide again on the fresh state
             position = max(r.notification.id or 0 for r in recordings)
             log.info("privacy.erased", alert_id=str(alert_id), by=by, reason=reason)
-            return Erased(alert_id, True, alert.version, position, alert.modified_on)
+            return Erased(alert_id, True, alert.version, position, alert.modified_on, by)
         raise ContentionError(f"alert {alert_id} kept changing; erase it again")
 
     def _load(self, alert_id: UUID) -> Alert:
@@ -124,17 +133,26 @@ class Eraser:
         """Every ended, unerased alert of a channel with a retention, soonest due first."""
         if not self.retention:
             return []
-        rows = self.views.connect().execute(
-            "SELECT alert_id, json_extract(state, '$.ended.at') AS ended_at,"
-            " json_extract(state, '$.channels') AS channels FROM alerts"
-            " WHERE ended = 1 AND json_extract(state, '$.erasure') IS NULL"
+        views = self.views
+        channels = sorted(self.retention)
+        rows = views.connect().execute(
+            f"SELECT a.alert_id, {views.json_text('a.state', 'ended', 'at')} AS ended_at,"
+            " c.channel FROM alerts a JOIN alert_channels c ON c.alert_id = a.alert_id"
+            f" WHERE a.ended = 1 AND {views.json_text('a.state', 'erasure')} IS NULL"
+            f" AND c.channel IN ({', '.join('?' * len(channels))})",
+            channels,
         )
-        found = []
+        ended: dict[str, str] = {}
+        channels_of: dict[str, list[str]] = {}
         for row in rows:
-            rule = self.period(_json_list(row["channels"]))
-            if rule is not None:
-                at = datetime.fromisoformat(row["ended_at"]) + rule[1]
-                found.append(Due(UUID(row["alert_id"]), rule[0], rule[1], at))
+            ended[row["alert_id"]] = row["ended_at"]
+            channels_of.setdefault(row["alert_id"], []).append(row["channel"])
+        found = []
+        for alert_id, names in channels_of.items():
+            rule = self.period(names)
+            assert rule is not None  # only channels with a retention were selected
+            at = datetime.fromisoformat(ended[alert_id]) + rule[1]
+            found.append(Due(UUID(alert_id), rule[0], rule[1], at))
         return sorted(found, key=lambda due: due.at)
 
     def due(self) -> list[Due]:
@@ -159,11 +177,6 @@ class Eraser:
         rule = self.period(state.channels)
         ended = state.ended
         return rule is not None and ended is not None and ended.at + rule[1] <= self.clock()
-
-
-def _json_list(text: str | None) -> list[str]:
-    value = json.loads(text or "[]")
-    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 class RetentionWorker(Worker):

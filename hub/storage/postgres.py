@@ -190,6 +190,16 @@ class PostgresViewDatabase(ViewDatabase):
         for index in self.index_names(conn, prefix):
             conn.execute(f"ALTER INDEX {index} RENAME TO {index.removeprefix(prefix)}")
 
+    @staticmethod
+    def json_text(column: str, *path: str) -> str:
+        return f"({column}::jsonb #>> '{{{','.join(path)}}}')"
+
+    def scrub(self) -> bool:
+        """Nothing to do from here: PostgreSQL keeps a rewritten row's old version until vacuum
+        reuses its space, and its WAL by its own rules (what that means for erasure is said in
+        `docs/privacy.md`)."""
+        return True
+
     def close(self) -> None:
         with self._lock:
             for conn in self._pg_connections:

@@ -308,6 +308,22 @@ def test_metrics_cannot_be_forged_through_a_channel_name(
     assert "fake_metric" not in metrics
 
 
+def test_only_an_administrator_may_erase_personal_data(
+    server: Server, anon: httpx.Client, keys: dict[str, str]
+) -> None:
+    """Anonymous: 401; a partner that is no administrator, even the alert's publisher: 403."""
+    posted = post(anon, cap("erase-me", "vr13@nl"), keys["vr13"])
+    alert_id = posted.json()["accepted"][0]["alert_id"]
+    path, body = f"/v1/alerts/{alert_id}/erasure", {"reason": "an attacker's wish"}
+    problem(anon.post(path, json=body), 401)
+    as_vr13 = {"authorization": f"Bearer {keys['vr13']}"}
+    assert problem(anon.post(path, json=body, headers=as_vr13), 403)["right"] == "admin"
+    with server.client() as admin:
+        events = admin.get(f"/v1/alerts/{alert_id}/events").json()["items"]
+        assert [e["type"] for e in events] == ["AlertIssued"]
+        assert admin.get(f"/v1/alerts/{alert_id}").json()["erased"] is None
+
+
 def test_a_brute_force_of_keys_is_slowed_and_the_server_keeps_serving(
     server: Server, anon: httpx.Client
 ) -> None:
