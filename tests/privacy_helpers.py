@@ -8,6 +8,10 @@ import random
 import uuid
 from pathlib import Path
 
+from hub.bootstrap import Hub, live_projections
+from projections.base import Projection
+from projections.rebuild import rebuild
+
 ACTION_START = 1_744_463_040
 
 
@@ -84,3 +88,13 @@ def files_holding(folder: Path, text: str) -> list[Path]:
         for path in folder.rglob("*")
         if path.is_file() and any(n in path.read_bytes() for n in needles)
     )
+
+
+def rebuild_all(hub: Hub) -> None:
+    """Every live view rebuilt from the whole stream, as `alerthub projections rebuild --all`."""
+    for index in range(len(hub.follower.projections)):
+
+        def copy(prefix: str, i: int = index) -> Projection:
+            return live_projections(hub.channels, hub.geography, hub.lifetimes, prefix)[i]
+
+        rebuild(hub.views, hub.stream, copy)

@@ -19,13 +19,12 @@ import pytest
 from domain.alert import PersonalDataErased
 from domain.errors import AlertNotFoundError
 from domain.personal import ERASED, SEALED
-from hub.bootstrap import Hub, live_projections
+from hub.bootstrap import Hub
 from hub.privacy.keystore import KeyStoreCorruptError, MasterKeyError
 from hub.security.recheck import originals
 from projections.alerts import alert_document, get_alert
-from projections.rebuild import rebuild
 from tests.conftest import HubFactory
-from tests.privacy_helpers import burgernet_action, files_holding, unique_person
+from tests.privacy_helpers import burgernet_action, files_holding, rebuild_all, unique_person
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -107,9 +106,7 @@ def test_a_rebuild_after_erasure_shows_it_erased(make_hub: HubFactory) -> None:
     alert_id = post(hub, burgernet_action(person, ended=True))
     hub.eraser.erase(alert_id, by="admin", reason="closed")
     hub.follower.catch_up()
-    for index in range(len(hub.follower.projections)):
-        copy = lambda p, i=index: live_projections(hub.channels, hub.geography, p)[i]  # noqa: E731
-        rebuild(hub.views, hub.stream, copy)
+    rebuild_all(hub)
     shown = document(hub, alert_id)
     assert ERASED in shown
     assert person not in shown

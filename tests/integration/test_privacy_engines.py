@@ -13,11 +13,10 @@ from uuid import UUID
 import pytest
 
 from domain.personal import ERASED
-from hub.bootstrap import Hub, live_projections
+from hub.bootstrap import Hub
 from projections.alerts import get_alert
-from projections.rebuild import rebuild
 from tests.conftest import HubFactory
-from tests.privacy_helpers import burgernet_action, unique_person
+from tests.privacy_helpers import burgernet_action, rebuild_all, unique_person
 
 
 @pytest.fixture
@@ -57,9 +56,7 @@ def test_sealed_then_erased_then_rebuilt(make_hub: HubFactory) -> None:
     assert state.erasure.by == "retention:burgernet"
     assert ERASED in state.current.model_dump_json()
     assert person not in state.model_dump_json()
-    for index in range(len(hub.follower.projections)):
-        copy = lambda p, i=index: live_projections(hub.channels, hub.geography, p)[i]  # noqa: E731
-        rebuild(hub.views, hub.stream, copy)
+    rebuild_all(hub)
     rebuilt = get_alert(hub.views.connect(), alert_id)
     assert rebuilt is not None
     assert rebuilt.erasure is not None
