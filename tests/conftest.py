@@ -59,9 +59,8 @@ def make_hub(tmp_path: Path, hub_backend: dict[str, Any]) -> Iterator[HubFactory
     hubs: list[Hub] = []
 
     def build(**overrides: Any) -> Hub:
-        settings = load_settings(
-            data_dir=tmp_path / "data", log_format="console", **{**hub_backend, **overrides}
-        )
+        defaults = {"data_dir": tmp_path / "data", "log_format": "console"}
+        settings = load_settings(**{**defaults, **hub_backend, **overrides})
         hub = bootstrap(settings, configure_logs=False)
         hubs.append(hub)
         return hub

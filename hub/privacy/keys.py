@@ -84,9 +84,10 @@ class DataKeys:
     def __init__(self, store: KeyStore, master: bytes) -> None:
         self.store, self._master = store, master
         check = store.check_value()
-        if check is None:
+        if check is None:  # a new store; another process starting at once may set it first
             store.set_check_value(aes_key_wrap(master, _CHECK_PLAINTEXT))
-            return
+            check = store.check_value()
+            assert check is not None
         try:
             opened = aes_key_unwrap(master, check)
         except InvalidUnwrap:

@@ -1,4 +1,4 @@
-"""Where the alerts' data keys are kept: a small port, and its SQLite implementation.
+"""Where the alerts' data keys are kept: a small port, its statements, and its SQLite file.
 
 The store only holds bytes it cannot read: each data key arrives wrapped by the master key
 (`hub.privacy.keys`). Destroying a key overwrites it: the row keeps the key id and when it was
@@ -6,8 +6,10 @@ destroyed (so an erased alert is told apart from an unknown one), never the key.
 means `secure_delete` (freed bytes are zeroed) and a WAL checkpoint that truncates the log, so no
 copy of the key is left in the file or beside it.
 
-The port is small so another database (PostgreSQL, beside its event store) can implement it:
-`KeyStore` below, with the same semantics, checked by the same contract tests.
+The port is small, and its statements are one portable SQL (`SqlKeyStore`), so the PostgreSQL
+key store (`hub.privacy.keystore_postgres`, beside an event store in PostgreSQL) differs only in
+where its connections come from and how it checks its tables; one contract test suite runs on
+both.
 
     ConfigurationError
     └── KeyStoreError                   the key store cannot be used as it is
@@ -19,12 +21,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from domain.errors import ConfigurationError
+from projections.database import Connection
 
 
 class KeyStoreError(ConfigurationError):
@@ -74,71 +78,87 @@ class KeyStore(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS keystore_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS data_keys (key_id TEXT PRIMARY KEY, wrapped BLOB,"
-    " created_at TEXT NOT NULL, destroyed_at TEXT)",
-)
 _CHECK = "master_key_check"
+EVENTS_TABLE = "stored_events"  # eventsourcing's table of the event store in SQLite
+SEALED_MARK = b'"sealed'
+"""Found in a stored event's bytes only if it has sealed fields (`sealed`, `sealed_body`)."""
 
 
-class SqliteKeyStore:
-    """Data keys in their own SQLite file beside the event store (`keys.sqlite`)."""
+def schema(meta: str, keys: str, blob: str) -> tuple[str, ...]:
+    """The key store's two tables, by name, with the engine's name for a byte string."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {meta} (name TEXT PRIMARY KEY, value {blob} NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {keys} (key_id TEXT PRIMARY KEY, wrapped {blob},"
+        " created_at TEXT NOT NULL, destroyed_at TEXT)",
+    )
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        existed = path.exists()
-        path.parent.mkdir(parents=True, exist_ok=True)
+
+class OwnConnection(Connection, Protocol):
+    """A connection the key store opened, and closes."""
+
+    def close(self) -> None: ...
+
+
+class SqlKeyStore:
+    """`KeyStore` in SQL, one connection per thread: subclasses say how a connection is opened
+    and what a destroy needs besides the statement."""
+
+    meta_table = "keystore_meta"
+    keys_table = "data_keys"
+    blob = "BLOB"
+
+    def __init__(self) -> None:
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[OwnConnection] = []
         self._lock = threading.Lock()
-        try:
-            conn = self._conn()
-            if existed:
-                self._verify(conn)
-            else:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            raise KeyStoreCorruptError(f"key store {path} cannot be read: {exc}") from exc
 
-    def _verify(self, conn: sqlite3.Connection) -> None:
-        result = conn.execute("PRAGMA quick_check").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if result != "ok" or not {"keystore_meta", "data_keys"} <= tables:
-            raise KeyStoreCorruptError(
-                f"key store {self.path} is damaged or not a key store ({result}); restore it from"
-                " a backup: recreating it would make every alert's personal data unreadable"
-            )
+    def _connect(self) -> OwnConnection:
+        raise NotImplementedError
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _conn(self) -> Connection:
+        conn: OwnConnection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA secure_delete=ON")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = self._connect()
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
         return conn
 
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def _forget(self, conn: Connection) -> None:
+        """After a key was overwritten: what the engine needs so no old copy is left."""
+
+    def create_tables(self, conn: Connection) -> None:
+        for statement in schema(self.meta_table, self.keys_table, self.blob):
+            conn.execute(statement)
+
     def is_new(self) -> bool:
         return self.check_value() is None
 
     def check_value(self) -> bytes | None:
-        row = self._conn().execute("SELECT value FROM keystore_meta WHERE name=?", (_CHECK,))
-        found = row.fetchone()
-        return None if found is None else bytes(found[0])
+        row = (
+            self._conn()
+            .execute(f"SELECT value FROM {self.meta_table} WHERE name=?", (_CHECK,))
+            .fetchone()
+        )
+        return None if row is None else bytes(row[0])
 
     def set_check_value(self, value: bytes) -> None:
-        self._conn().execute("INSERT INTO keystore_meta VALUES (?, ?)", (_CHECK, value))
+        """Keep the check value unless one is there (two processes starting at once: one wins)."""
+        self._conn().execute(
+            f"INSERT INTO {self.meta_table} VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            (_CHECK, value),
+        )
 
     def add(self, key_id: str, wrapped: bytes) -> StoredKey:
-        conn = self._conn()
-        conn.execute(
-            "INSERT OR IGNORE INTO data_keys VALUES (?, ?, ?, NULL)",
+        self._conn().execute(
+            f"INSERT INTO {self.keys_table} VALUES (?, ?, ?, NULL) ON CONFLICT (key_id) DO NOTHING",
             (key_id, wrapped, datetime.now(UTC).isoformat()),
         )
         stored = self.get(key_id)
@@ -148,12 +168,14 @@ class SqliteKeyStore:
     def get(self, key_id: str) -> StoredKey | None:
         row = (
             self._conn()
-            .execute("SELECT wrapped, destroyed_at FROM data_keys WHERE key_id=?", (key_id,))
+            .execute(
+                f"SELECT wrapped, destroyed_at FROM {self.keys_table} WHERE key_id=?", (key_id,)
+            )
             .fetchone()
         )
         if row is None:
             return None
-        wrapped, destroyed = row
+        wrapped, destroyed = row[0], row[1]
         return StoredKey(
             key_id,
             None if wrapped is None else bytes(wrapped),
@@ -161,18 +183,56 @@ class SqliteKeyStore:
         )
 
     def destroy(self, key_id: str, at: datetime) -> bool:
-        conn = self._conn()
+        conn, table = self._conn(), self.keys_table
         cursor = conn.execute(
-            "INSERT INTO data_keys VALUES (?, NULL, ?, ?) ON CONFLICT(key_id) DO UPDATE"
-            " SET wrapped=NULL, destroyed_at=excluded.destroyed_at WHERE destroyed_at IS NULL",
+            f"INSERT INTO {table} VALUES (?, NULL, ?, ?) ON CONFLICT (key_id) DO UPDATE"
+            f" SET wrapped=NULL, destroyed_at=excluded.destroyed_at"
+            f" WHERE {table}.destroyed_at IS NULL",
             (key_id, at.isoformat(), at.isoformat()),
         )
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return cursor.rowcount == 1
+        destroyed = cursor.rowcount == 1
+        self._forget(conn)
+        return destroyed
 
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+
+def missing_tables(found: Iterable[str], store: SqlKeyStore) -> set[str]:
+    return {store.meta_table, store.keys_table} - set(found)
+
+
+class SqliteKeyStore(SqlKeyStore):
+    """Data keys in their own SQLite file beside the event store (`keys.sqlite`)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        existed = path.exists()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = self._conn()
+            if existed:
+                self._verify(conn)
+            else:
+                self.create_tables(conn)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise KeyStoreCorruptError(f"key store {path} cannot be read: {exc}") from exc
+
+    def _verify(self, conn: Connection) -> None:
+        result = conn.execute("PRAGMA quick_check").fetchone()[0]
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        if result != "ok" or missing_tables(tables, self):
+            raise KeyStoreCorruptError(
+                f"key store {self.path} is damaged or not a key store ({result}); restore it from"
+                " a backup: recreating it would make every alert's personal data unreadable"
+            )
+
+    def _connect(self) -> OwnConnection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def _forget(self, conn: Connection) -> None:
+        """Freed bytes are zeroed (`secure_delete`); the WAL's old page images go too."""
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

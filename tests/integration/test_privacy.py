@@ -18,7 +18,9 @@ import pytest
 
 from domain.alert import PersonalDataErased
 from domain.errors import AlertNotFoundError
+from domain.partner import PartnerRights
 from domain.personal import ERASED, SEALED
+from domain.provenance import OPERATOR
 from hub.bootstrap import Hub
 from hub.privacy.keystore import KeyStoreCorruptError, MasterKeyError
 from hub.security.recheck import originals
@@ -221,6 +223,20 @@ def test_a_lost_key_store_is_never_recreated(make_hub: HubFactory) -> None:
     hub.close()
     for path in hub.settings.data_dir.glob("keys.sqlite*"):
         path.unlink()
-    with pytest.raises(KeyStoreCorruptError, match="restore the key store"):
+    with pytest.raises(KeyStoreCorruptError, match="holds sealed events"):
         make_hub()
     assert not (hub.settings.data_dir / "keys.sqlite").exists()
+
+
+def test_an_event_store_from_before_sealing_gets_a_new_key_store(make_hub: HubFactory) -> None:
+    """Events but no sealed ones (partners only, or a hub from before sealing): nothing is lost
+    by a new key store, so the hub makes one rather than refusing to start."""
+    hub = make_hub()
+    hub.registry.add("vr13", PartnerRights(channels=frozenset({"cap"})), OPERATOR.to_json())
+    hub.close()
+    for path in hub.settings.data_dir.glob("keys.sqlite*"):
+        path.unlink()
+    (hub.settings.data_dir / "master.key").unlink()
+    again = make_hub()
+    assert again.registry.partner_named("vr13") is not None
+    assert (again.settings.data_dir / "keys.sqlite").exists()

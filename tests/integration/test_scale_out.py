@@ -4,8 +4,10 @@ in every view exactly once, and a 202 from either API process is visible from th
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -107,6 +109,7 @@ def test_two_api_processes_and_two_projectors_survive_a_kill_of_one_of_each(
     make_hub: HubFactory, kafka: KafkaBroker, database_url: str, tmp_path: Path
 ) -> None:
     settings = kafka_settings(kafka, kafka_partitions=3, database_url=database_url)
+    settings["master_key"] = base64.b64encode(secrets.token_bytes(32)).decode()  # one for all
     hub = make_hub(**settings, run_projector=False, run_relay=False)  # the test's eyes only
     api_env = environment({**settings, "run_projector": False, "read_your_writes_timeout": 90.0})
     servers = [

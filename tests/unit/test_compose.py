@@ -101,3 +101,11 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = sorted(name for name in SETTINGS if f"`{name}`" not in readme)
     assert not missing
+
+
+def test_hub_and_projector_are_given_one_master_key(compose: dict[str, Any]) -> None:
+    """They seal and open with the same data keys (kept in PostgreSQL): one master key, required."""
+    services = compose["services"]
+    keys = {services[s]["environment"]["ALERTHUB_MASTER_KEY"] for s in ("hub", "projector")}
+    assert len(keys) == 1
+    assert keys.pop().startswith("${ALERTHUB_MASTER_KEY:?")  # compose refuses to start without it
