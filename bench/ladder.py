@@ -24,7 +24,7 @@ BATCH = 2000  # commands per handle() call, i.e. per store transaction
 @dataclass(frozen=True)
 class Snapshot:
     events: int  # alert events on the stream (the store holds as many receipts again)
-    path: Path  # an events.sqlite file; never written to after the snapshot is taken
+    path: Path  # an events.sqlite file (its key store beside it); never written to afterwards
     fill_rate: float  # stream events per second while growing to this size
     file_mib: float
 
@@ -66,6 +66,8 @@ class Ladder:
         folder.mkdir()
         target = folder / "events.sqlite"
         shutil.copyfile(settings.events_db, target)
+        for kept in (settings.keys_db, settings.master_key_path):  # its sealed events' keys
+            shutil.copy(kept, folder / kept.name)  # the master key keeps its mode 0600
         mib = target.stat().st_size / 2**20
         self.snapshots[size] = Snapshot(size, target, added / wall[0], mib)
 
@@ -79,6 +81,8 @@ def hub_folder(ctx: Context, snapshot: Snapshot, name: str, *, copy: bool = Fals
     """A data folder whose event store is the snapshot: linked when read only, copied for writes."""
     data = ctx.folder(name) / "data"
     data.mkdir()
+    for key_file in ("keys.sqlite", "master.key"):  # small, and written to: always copied
+        shutil.copy(snapshot.path.with_name(key_file), data / key_file)
     if copy:
         shutil.copyfile(snapshot.path, data / "events.sqlite")
     else:
