@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from domain.errors import ForbiddenError
 from domain.rights import Publisher
 from hub.api.deps import HubDep
+from hub.bootstrap import Hub
 
 OPTIONAL_SCHEME = "OptionalBearer"
 """Marks reads where credentials are optional; the OpenAPI document turns it into "bearer or
@@ -52,8 +53,17 @@ async def optional_partner(
 
 async def require_partner(request: Request, hub: HubDep, _: Credentials) -> Publisher:
     """The calling partner; 401 (with WWW-Authenticate) without valid credentials."""
-    publisher = await run_in_threadpool(  # argon2 is deliberately slow: off the event loop
-        hub.auth.authenticate,
+    # argon2 is deliberately slow, and the registry reads the store: off the event loop
+    return await run_in_threadpool(partner_of, request, hub)
+
+
+def partner_of(request: Request, hub: Hub) -> Publisher:
+    """`require_partner` for code already in a worker thread (one hop per request, not two).
+
+    A request without an Authorization header is refused without touching the store, so a
+    route may call this on the event loop first to refuse it before reading its body.
+    """
+    publisher = hub.auth.authenticate(
         request.headers.get("authorization"),
         client_address(request),
         getattr(request.state, "request_id", None),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,11 +15,12 @@ from domain.errors import AlertNotFoundError, InvalidQueryError, PayloadTooLarge
 from domain.model import Status
 from domain.rights import check_readable, may_read
 from domain.state import Lifecycle
-from hub.api.auth import PartnerDep, ReaderDep
+from hub.api.auth import Credentials, ReaderDep, partner_of
 from hub.api.deps import HubDep
 from hub.api.events import event_document
 from hub.api.models import Accepted, Alert, AlertHistory, AlertList, ChannelList
 from hub.api.params import AsOf
+from hub.bootstrap import Hub
 from hub.service import IngestResult
 from projections.alerts import (
     AlertQuery,
@@ -81,7 +81,7 @@ async def post_message(
     channel: str,
     request: Request,
     hub: HubDep,
-    publisher: PartnerDep,
+    _: Credentials,
     confirm_end: Annotated[
         bool,
         Query(description="A feed snapshot may end many of your alerts at once: you mean it"),
@@ -93,25 +93,33 @@ async def post_message(
     than the configured share of the partner's active alerts is refused (409, with the count)
     unless `confirm_end=true` or the header `AlertHub-Confirm-End: true` says it is meant.
     """
+    if not request.headers.get("authorization"):
+        partner_of(request, hub)  # 401 at once, before the body is read
     body = await read_body(request, hub.settings.max_body_bytes)
-    content_type = request.headers.get("content-type")
     confirmed = confirm_end or request.headers.get(CONFIRM_END_HEADER, "").lower() == "true"
+    result = await run_in_threadpool(_accept, hub, request, channel, body, confirmed)
+    return JSONResponse(_accepted_body(result), status_code=202)
+
+
+def _accept(hub: Hub, request: Request, channel: str, body: bytes, confirmed: bool) -> IngestResult:
+    """Authenticate, ingest and wait for the views in one worker thread: each hand-off between
+    the event loop and a thread costs more than the store's commit."""
+    publisher = partner_of(request, hub)
     try:
-        result = await run_in_threadpool(
-            partial(hub.service.ingest, publisher=publisher, confirm_end=confirmed),
+        result = hub.service.ingest(
             channel,
             body,
-            content_type,
+            request.headers.get("content-type"),
+            publisher=publisher,
+            confirm_end=confirmed,
         )
     except Exception as exc:
         hub.metrics.message(channel, exc)
         raise
     hub.metrics.message(channel, None, sum(len(a.events) for a in result.accepted))
     if result.position and hub.settings.read_your_writes_timeout > 0:
-        await run_in_threadpool(
-            hub.wait_for_views, result.position, hub.settings.read_your_writes_timeout
-        )
-    return JSONResponse(_accepted_body(result), status_code=202)
+        hub.wait_for_views(result.position, hub.settings.read_your_writes_timeout)
+    return result
 
 
 @router.get("/channels", tags=["channels"], response_model=ChannelList)
