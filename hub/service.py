@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 from uuid import UUID
 
 import structlog
@@ -35,6 +36,7 @@ from domain.original import OriginalMessage, body_digest, original_id
 from domain.provenance import SignatureVerdict, Verdict
 from domain.rights import Publisher, SnapshotLimit
 from domain.state import AlertState
+from hub.commits import GroupCommit, Ticket
 from hub.limits import Limits
 from hub.security.signatures import check_signature, pinned_certificates
 from hub.storage.store import EventStore
@@ -103,6 +105,7 @@ class IngestService:
         self.clock = clock
         self.max_attempts = max_attempts
         self.limits = limits or Limits()
+        self.commits: GroupCommit[IngestResult] = GroupCommit(self._settle)
 
     def channel(self, name: str) -> Channel:
         try:
@@ -176,33 +179,78 @@ class IngestService:
     def handle(
         self,
         instructions: Sequence[Instruction],
+        received: Received | None = None,
         *,
         publisher: Publisher | None = None,
         confirm_end: bool = False,
-        received: Received | None = None,
     ) -> IngestResult:
+        """Decide and record one message's instructions, in a transaction shared with the
+        messages ingested at the same moment (`hub.commits`), and answer once it committed."""
         try:
-            return self._decide_and_save(instructions, received, publisher, confirm_end)
+            return self.commits.submit(Work(instructions, received, publisher, confirm_end))
         except (OperationalError, InterfaceError) as exc:
             # The database went away: nothing was committed, the partner may retry.
             raise UnavailableError(
                 f"the event store is unavailable: {exc}", reason="database-unreachable"
             ) from exc
 
-    def _decide_and_save(
-        self,
-        instructions: Sequence[Instruction],
-        received: Received | None,
-        publisher: Publisher | None,
-        confirm_end: bool,
-    ) -> IngestResult:
-        acting = publisher or Publisher.operator()
-        limit = self.snapshot_limit.model_copy(update={"confirmed": confirm_end})
-        for attempt in range(1, self.max_attempts + 1):
-            inbox = Inbox(self._load, acting, limit)
-            inbox.apply_all(instructions, now=self.clock(), open_threads=self.open_threads)
+    def _settle(self, batch: list[Ticket[IngestResult]]) -> list[Ticket[IngestResult]]:
+        """Decide a batch and save it in one transaction; returns the tickets deferred."""
+        decided: list[tuple[Ticket[IngestResult], Inbox]] = []
+        claimed: set[UUID] = set()
+        deferred = []
+        for ticket in batch:
+            work = cast(Work, ticket.work)
+            loaded: set[UUID] = set()
             try:
-                return self._save(inbox, received)
+                inbox = self._decide(work, loaded)
+            except Exception as exc:
+                ticket.finish(error=exc)
+                continue
+            loaded |= {*inbox.receipts, *inbox.alerts}
+            if loaded & claimed:  # depends on what this batch writes: decide it after
+                deferred.append(ticket)
+                continue
+            claimed |= loaded
+            decided.append((ticket, inbox))
+        if not decided:
+            return deferred
+        try:
+            results = self._save([(inbox, cast(Work, t.work).received) for t, inbox in decided])
+        except RecordConflictError:  # another process wrote meanwhile: each alone, with retries
+            for ticket, _ in decided:
+                try:
+                    ticket.finish(self._decide_and_save(cast(Work, ticket.work)))
+                except Exception as exc:
+                    ticket.finish(error=exc)
+            return deferred
+        except Exception as exc:
+            for ticket, _ in decided:
+                ticket.finish(error=exc)
+            return deferred
+        for (ticket, _), result in zip(decided, results, strict=True):
+            ticket.finish(result)
+        return deferred
+
+    def _decide(self, work: Work, loaded: set[UUID] | None = None) -> Inbox:
+        """The inbox of one message's decisions; `loaded` collects every aggregate id asked for."""
+        acting = work.publisher or Publisher.operator()
+        limit = self.snapshot_limit.model_copy(update={"confirmed": work.confirm_end})
+
+        def load(aggregate_id: UUID) -> Aggregate | None:
+            if loaded is not None:
+                loaded.add(aggregate_id)
+            return self._load(aggregate_id)
+
+        inbox = Inbox(load, acting, limit)
+        inbox.apply_all(work.instructions, now=self.clock(), open_threads=self.open_threads)
+        return inbox
+
+    def _decide_and_save(self, work: Work) -> IngestResult:
+        for attempt in range(1, self.max_attempts + 1):
+            inbox = self._decide(work)
+            try:
+                return self._save([(inbox, work.received)])[0]
             except RecordConflictError:
                 log.debug("ingest.conflict_retry", attempt=attempt)
                 time.sleep(random.uniform(0, 0.002 * attempt))  # de-synchronise the writers
@@ -232,15 +280,42 @@ class IngestService:
             )
         ]
 
-    def _save(self, inbox: Inbox, received: Received | None) -> IngestResult:
-        accepted = {aid: Accepted(aid) for aid in inbox.touched}
-        position = 0
-        # The original first: the last notification of the transaction stays an alert event.
-        for recording in self.store.save(*self._original(inbox, received), *inbox.pending()):
+    def _save(self, decided: Sequence[tuple[Inbox, Received | None]]) -> list[IngestResult]:
+        """Every message's events in one transaction; each message's own result."""
+        originals = [self._original(inbox, received) for inbox, received in decided]
+        owner: dict[UUID, int] = {}
+        for index, (inbox, _) in enumerate(decided):
+            owner |= dict.fromkeys([*inbox.receipts, *inbox.alerts], index)
+            owner |= {original.id: index for original in originals[index]}
+        results = [
+            IngestResult([Accepted(aid) for aid in inbox.touched], inbox.duplicates, 0)
+            for inbox, _ in decided
+        ]
+        accepted = [{a.alert_id: a for a in result.accepted} for result in results]
+        # Originals, then receipts, then alerts: the last notification of the transaction (and
+        # of each message) is an alert event, the position a reader waits for.
+        recordings = self.store.save(
+            *(original for kept in originals for original in kept),
+            *(receipt for inbox, _ in decided for receipt in inbox.receipts.values()),
+            *(alert for inbox, _ in decided for alert in inbox.alerts.values()),
+        )
+        for recording in recordings:
             event = recording.domain_event
-            position = max(position, recording.notification.id or 0)
-            if event.originator_id in accepted:
-                accepted[event.originator_id].events.append(
+            index = owner[event.originator_id]
+            result = results[index]
+            result.position = max(result.position, recording.notification.id or 0)
+            if event.originator_id in accepted[index]:
+                accepted[index][event.originator_id].events.append(
                     RecordedEvent(type(event).__name__, event.originator_version)
                 )
-        return IngestResult(list(accepted.values()), inbox.duplicates, position)
+        return results
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one caller asks `handle` to decide and record."""
+
+    instructions: Sequence[Instruction]
+    received: Received | None
+    publisher: Publisher | None
+    confirm_end: bool

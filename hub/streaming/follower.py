@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from domain.alert import PersonalDataErased
 from hub.worker import Lease, Worker, always
-from projections.base import Projection, apply_page, install
+from projections.base import Projection, apply_records, install
 from projections.database import ViewDatabase
 from projections.stream import EventStream, StreamRecord, lag, reached
 
@@ -48,34 +48,40 @@ class Follower(Worker):
         return {name: lag(head, at) for name, at in self.checkpoints().items()}
 
     def step(self) -> int:
-        """Apply one page to every projection; returns how many records were read."""
+        """Apply one page to every projection; returns how many records were read.
+
+        Projections that are level (the usual case) share one read of the page, and every
+        projection's rows and checkpoint commit in one transaction: per-page costs are paid
+        once, not once per projection.
+        """
         if not self.lease():
             return 0
-        read = 0
         pages: dict[tuple[tuple[int, int], ...], list[StreamRecord]] = {}
+        work: list[tuple[Projection, list[StreamRecord]]] = []
         for projection in self.projections:
             at = self.db.checkpoint(projection.name)
             key = tuple(sorted(at.items()))
-            if key not in pages:  # projections that are level share one read of the page
+            if key not in pages:
                 pages[key] = self.stream.read(at, self.page_size)
-            page = pages[key]
-            if page:
-                read += len(page)
-                apply_page(self.db, projection, page)
-                with self._advanced:
+            if pages[key]:
+                work.append((projection, pages[key]))
+        if work:
+            with self.db.transaction() as conn:
+                for projection, page in work:
+                    apply_records(conn, self.db, projection, page)
+            with self._advanced:
+                for projection, page in work:
                     applied = self._applied.setdefault(projection.name, {})
                     for record in page:
                         applied[record.partition] = max(
                             record.position, applied.get(record.partition, -1)
                         )
-                if any(isinstance(r.event, PersonalDataErased) for r in page):
-                    self._scrub_pending = True
+                self._advanced.notify_all()
+        if any(isinstance(r.event, PersonalDataErased) for _, page in work for r in page):
+            self._scrub_pending = True
         if self._scrub_pending:  # the rows an erasure rewrote must not linger in the WAL
             self._scrub_pending = not self.db.scrub()  # a reader in the way: next step
-        if read:
-            with self._advanced:
-                self._advanced.notify_all()
-        return read
+        return sum(len(page) for _, page in work)
 
     def catch_up(self) -> None:
         """Apply everything recorded so far (the CLI and tests use this)."""
