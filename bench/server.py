@@ -46,6 +46,7 @@ class Server:
         env: Callable[[int], dict[str, str]],
     ) -> None:
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "server.log"
