@@ -165,7 +165,9 @@ class AvroCodec:
         buffer = io.BytesIO()
         buffer.write(MAGIC + self._fingerprint)
         try:
-            schemaless_writer(buffer, self._schema, record, strict=True)
+            # not `strict`: `to_record` already refuses a value with fields the schema lacks,
+            # and fastavro checking every record again only adds to the cost of writing
+            schemaless_writer(buffer, self._schema, record)
         except (ValueError, TypeError, KeyError) as exc:
             raise SchemaError(f"{_describe(event)} does not fit {ENVELOPE}: {exc}") from exc
         return buffer.getvalue(), self.headers(record["event_type"])
