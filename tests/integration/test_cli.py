@@ -24,7 +24,17 @@ def alerthub(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "command",
-    ["serve", "ingest", "project", "channels", "schema", "projections", "export", "replay"],
+    [
+        "serve",
+        "ingest",
+        "project",
+        "channels",
+        "schema",
+        "projections",
+        "export",
+        "replay",
+        "erase",
+    ],
 )
 def test_every_command_has_help(command: str) -> None:
     result = alerthub(command, "--help")
