@@ -69,6 +69,11 @@ class Follower(Worker):
             with self.db.transaction() as conn:
                 for projection, page in work:
                     apply_records(conn, self.db, projection, page)
+            if any(isinstance(r.event, PersonalDataErased) for _, page in work for r in page):
+                self._scrub_pending = True
+        if self._scrub_pending:  # before waiters wake: an erasure's old rows leave the WAL first
+            self._scrub_pending = not self.db.scrub()  # a reader in the way: next step
+        if work:
             with self._advanced:
                 for projection, page in work:
                     applied = self._applied.setdefault(projection.name, {})
@@ -77,10 +82,6 @@ class Follower(Worker):
                             record.position, applied.get(record.partition, -1)
                         )
                 self._advanced.notify_all()
-        if any(isinstance(r.event, PersonalDataErased) for _, page in work for r in page):
-            self._scrub_pending = True
-        if self._scrub_pending:  # the rows an erasure rewrote must not linger in the WAL
-            self._scrub_pending = not self.db.scrub()  # a reader in the way: next step
         return sum(len(page) for _, page in work)
 
     def catch_up(self) -> None:
