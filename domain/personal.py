@@ -48,6 +48,8 @@ LINKS = frozenset({"web", "uri", "deref_uri"})
 
 Path = tuple[str | int, ...]
 """One concrete leaf, e.g. `("info", 0, "description")`."""
+Leaves = Iterable[tuple[Path, str | None]]
+"""Leaves with their new values (None: the leaf is left out)."""
 
 
 def unknown_fields(patterns: Iterable[str]) -> list[str]:
@@ -85,21 +87,31 @@ def read(message: dict[str, Any], path: Path) -> Any:
     return node
 
 
-def replaced(message: dict[str, Any], values: Iterable[tuple[Path, str | None]]) -> dict[str, Any]:
-    """A copy of `message` with each leaf set to its value (None: the leaf left out)."""
-    result = copy.deepcopy(message)
+def replace_in(message: dict[str, Any], values: Leaves) -> dict[str, Any]:
+    """`message` itself with each leaf set to its value (None: the leaf left out); for a message
+    its caller owns (one just decoded), where a copy would be most of the cost."""
     for path, value in values:
-        parent = read(result, path[:-1])
+        parent = read(message, path[:-1])
         if value is None:
             parent.pop(path[-1], None)
         else:
             parent[path[-1]] = value
-    return result
+    return message
+
+
+def replaced(message: dict[str, Any], values: Leaves) -> dict[str, Any]:
+    """A copy of `message` with each leaf set to its value (None: the leaf left out)."""
+    return replace_in(copy.deepcopy(message), values)
+
+
+def markers(paths: Iterable[Path], marker: str) -> Leaves:
+    """Each leaf's replacement by `marker`; links (which must stay URIs) left out instead."""
+    return ((p, None if p[-1] in LINKS else marker) for p in paths)
 
 
 def marked(message: dict[str, Any], paths: Iterable[Path], marker: str) -> dict[str, Any]:
     """A copy with each leaf replaced by `marker`, links left out."""
-    return replaced(message, ((p, None if p[-1] in LINKS else marker) for p in paths))
+    return replaced(message, markers(paths, marker))
 
 
 def erased(message: dict[str, Any], patterns: Iterable[str]) -> dict[str, Any]:

@@ -30,7 +30,17 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
 from domain.errors import AlertHubError
 from domain.original import OriginalReceived
-from domain.personal import ERASED, SEALED, locate, marked, parse_path, path_text, read, replaced
+from domain.personal import (
+    ERASED,
+    SEALED,
+    locate,
+    marked,
+    markers,
+    parse_path,
+    path_text,
+    read,
+    replace_in,
+)
 from hub.privacy.keys import DataKeys
 from hub.streaming.codec import EventCodec, Headers
 from projections.stream import Event
@@ -121,7 +131,11 @@ class Sealer:
         return with_state(event, {**state, "body": base64.b64encode(data).decode()})
 
     def open(self, event: Event) -> Event:
-        """The event as readers see it: plaintext while the key exists, `ERASED` after."""
+        """The event as readers see it: plaintext while the key exists, `ERASED` after.
+
+        `event` is one just decoded (from the store or the stream) that only the caller holds:
+        its message is filled in place, since copying it cost more than the decryption.
+        """
         state = dict(vars(event))
         if SEALED_BODY in state:
             return self._open_original(event, state)
@@ -132,7 +146,7 @@ class Sealer:
         paths = [parse_path(t) for t in texts]
         key = self.keys.for_reading(sealed["key_id"])
         if key is None:
-            state["message"] = marked(state["message"], paths, ERASED)
+            replace_in(state["message"], markers(paths, ERASED))
             return with_state(event, state)
         try:
             plaintext = AESGCM(key).decrypt(
@@ -146,7 +160,7 @@ class Sealer:
                 " with their key: altered, or copied from another event"
             ) from None
         values = json.loads(plaintext)
-        state["message"] = replaced(state["message"], zip(paths, values, strict=True))
+        replace_in(state["message"], zip(paths, values, strict=True))
         return with_state(event, state)
 
 
