@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any, Protocol, runtime_checkable
 
+from adapters.plugins import Seam, load_plugins
 from domain.commands import Instruction
 from domain.errors import ChannelLoadError
 from domain.personal import FIELDS, unknown_fields
@@ -97,40 +98,22 @@ class Channel(Protocol):
         ...
 
 
-def load_channel(entry_point: EntryPoint) -> Channel:
-    """Load one plugin, refusing anything that does not meet the contract, naming the plugin."""
-    where = f"channel plugin {entry_point.name!r} ({entry_point.value})"
-    try:
-        loaded = entry_point.load()
-        channel = loaded() if isinstance(loaded, type) or _is_factory(loaded) else loaded
-    except Exception as exc:
-        raise ChannelLoadError(f"{where} failed to load: {exc!r}") from exc
-    if not isinstance(channel, Channel):
-        raise ChannelLoadError(
-            f"{where} does not provide name, media_types, personal_data, parse, selects, render"
-        )
-    if not isinstance(channel.personal_data, PersonalData):
-        raise ChannelLoadError(f"{where} must declare personal_data as adapters.base.PersonalData")
-    if channel.name != entry_point.name:
-        raise ChannelLoadError(f"{where} calls itself {channel.name!r}; names must match")
-    if not channel.media_types:
-        raise ChannelLoadError(f"{where} accepts no media types")
-    return channel
+def _contract_problem(obj: object) -> str | None:
+    if not isinstance(obj, Channel):
+        return "does not provide name, media_types, personal_data, parse, selects, render"
+    if not isinstance(obj.personal_data, PersonalData):
+        return "must declare personal_data as adapters.base.PersonalData"
+    if not obj.media_types:
+        return "accepts no media types"
+    return None
 
 
-def _is_factory(obj: object) -> bool:
-    return callable(obj) and not isinstance(obj, Channel)
+CHANNELS = Seam(ENTRY_POINT_GROUP, "channel plugin", _contract_problem, ChannelLoadError)
 
 
 def discover_channels(entry_points_: Iterable[EntryPoint] | None = None) -> dict[str, Channel]:
     """Every installed channel by name, loaded through the entry-point group."""
-    found = entry_points(group=ENTRY_POINT_GROUP) if entry_points_ is None else entry_points_
-    channels: dict[str, Channel] = {}
-    for ep in sorted(found, key=lambda e: e.name):
-        if ep.name in channels:
-            raise ChannelLoadError(f"two channel plugins are named {ep.name!r}")
-        channels[ep.name] = load_channel(ep)
-    return channels
+    return load_plugins(CHANNELS, entry_points_)
 
 
 def media_type_of(content_type: str | None) -> str:

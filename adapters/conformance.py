@@ -49,13 +49,9 @@ class Sample:
 def fold(channel: Channel, samples: Iterable[Sample], inbox: Inbox | None = None) -> Inbox:
     """Post samples in order to an in-memory hub; returns it with every alert's state."""
     inbox = inbox or Inbox()
-
-    def open_threads(name: str) -> list[AlertState]:
-        return [a.state for a in inbox.alerts.values() if a.state.origin.channel == name]
-
     for sample in samples:
         instructions = channel.parse(sample.body, sample.media_type)
-        inbox.apply_all(instructions, now=NOW, open_threads=open_threads)
+        inbox.apply_all(instructions, now=NOW)
     return inbox
 
 

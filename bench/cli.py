@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bench import appends, e2e, fanout, growth, ingest, relay, replay, scaleout
+from bench import appends, e2e, fanout, growth, ingest, reads, relay, replay, scaleout
 from bench.core import ROOT, SIZES, Context, Result, machine, note
 
 BENCHMARKS: dict[str, Callable[[Context], list[Result]]] = {
@@ -27,9 +27,10 @@ BENCHMARKS: dict[str, Callable[[Context], list[Result]]] = {
     "growth": growth.run,
     "scaleout": scaleout.run,
     "fanout": fanout.run,
+    "reads": reads.run,
 }
 # ingest already reports appends
-DEFAULT = ["ingest", "e2e", "relay", "replay", "growth", "scaleout", "fanout"]
+DEFAULT = ["ingest", "e2e", "relay", "replay", "growth", "scaleout", "fanout", "reads"]
 
 
 def table(results: Sequence[Result]) -> str:

@@ -2,7 +2,9 @@
 
 An `Inbox` is one consistent decision over one native message's commands (a feed snapshot can hold
 many). It loads each aggregate at most once through the `load` function it is given, so the same
-logic runs against the event store (the hub) or purely in memory (the conformance suite).
+logic runs against the event store (the hub) or purely in memory (the conformance suite). Every
+decision reads aggregates only: which threads of a channel are open comes from its `ChannelFeed`,
+kept in the same transaction as the alerts, never from a view.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from domain.alert import Alert, MessageReceipt
 from domain.commands import Command, EndAlert, EndMissingAlerts, Instruction
 from domain.errors import IdentifierReusedError
+from domain.feed import ChannelFeed, feed_id
 from domain.identity import receipt_id, resolve_alert_id
 from domain.model import AlertMessage, MsgType
 from domain.rights import Publisher, SnapshotLimit
@@ -43,6 +46,7 @@ class Inbox:
         self.limit = limit or SnapshotLimit(confirmed=True)
         self.alerts: dict[UUID, Alert] = {}
         self.receipts: dict[UUID, MessageReceipt] = {}
+        self.feeds: dict[UUID, ChannelFeed] = {}
         self.touched: list[UUID] = []
         self.duplicates = 0
 
@@ -61,6 +65,14 @@ class Inbox:
                 return None
             self.alerts[aid] = found
         return self.alerts[aid]
+
+    def feed(self, channel: str) -> ChannelFeed:
+        fid = feed_id(channel)
+        if fid not in self.feeds:
+            found = self._load(fid)
+            started = found if isinstance(found, ChannelFeed) else None
+            self.feeds[fid] = started or ChannelFeed.start(channel)
+        return self.feeds[fid]
 
     def apply(self, command: Command) -> UUID | None:
         """Decide one command; returns its alert id, or None for a duplicate.
@@ -86,49 +98,56 @@ class Inbox:
             alert_exists=lambda a: self.alert(a) is not None,
         )
         alert = self.alert(aid)
+        was_open = alert is not None and alert.state.ended is None
         provenance = self.publisher.provenance
         if alert is None:
-            self.alerts[aid] = Alert.start(aid, command, provenance)
+            alert = self.alerts[aid] = Alert.start(aid, command, provenance)
         else:
             provenance = self.publisher.provenance_for(str(aid), alert.issued_by)
             alert.receive(command, provenance)
+        if alert.state.thread is not None and was_open != (alert.state.ended is None):
+            self._track_thread(alert)
         self.receipts[rid] = MessageReceipt.record(rid, aid, digest, provenance)
         if aid not in self.touched:
             self.touched.append(aid)
         return aid
 
-    def apply_all(
-        self,
-        instructions: Iterable[Instruction],
-        *,
-        now: datetime,
-        open_threads: Callable[[str], Iterable[AlertState]],
-    ) -> None:
+    def _track_thread(self, alert: Alert) -> None:
+        """The channel that opened a threaded alert records it open, then closed when it ends."""
+        state = alert.state
+        assert state.thread is not None
+        feed = self.feed(state.origin.channel)
+        if state.ended is None:
+            feed.opened(state.thread, alert.id)
+        else:
+            feed.closed(state.thread)
+
+    def apply_all(self, instructions: Iterable[Instruction], *, now: datetime) -> None:
         for instruction in instructions:
             if isinstance(instruction, EndMissingAlerts):
-                self._end_missing(instruction, now, open_threads(instruction.channel))
+                self.end_missing(instruction, now)
             else:
                 self.apply(instruction)
 
-    def _end_missing(
-        self, missing: EndMissingAlerts, now: datetime, states: Iterable[AlertState]
-    ) -> None:
-        """End the publisher's own open alerts of the channel that the snapshot no longer lists."""
+    def end_missing(self, snapshot: EndMissingAlerts, now: datetime) -> None:
+        """End the publisher's own open threads of the channel that a complete snapshot no
+        longer lists; the channel's feed in the store says which are open, never a view."""
+        feed = self.feed(snapshot.channel)
         own = [
-            state
-            for state in states
-            if state.ended is None
-            and (alert := self.alert(state.alert_id)) is not None
+            alert
+            for _, aid in sorted(feed.open.items())
+            if (alert := self.alert(aid)) is not None
+            and alert.state.ended is None
             and alert.issued_by == self.publisher.name
         ]
-        gone = [state for state in own if state.thread not in missing.present]
-        self.limit.check(missing.channel, len(gone), len(own))
-        for state in gone:
-            self.apply(end_of(state, missing, now))
+        gone = [alert for alert in own if alert.state.thread not in snapshot.present]
+        self.limit.check(snapshot.channel, len(gone), len(own))
+        for alert in gone:
+            self.apply(end_of(alert.state, snapshot, now))
 
     def pending(self) -> list[Aggregate]:
-        """Receipts first: the last notification of every transaction is then an alert event."""
-        return [*self.receipts.values(), *self.alerts.values()]
+        """Receipts and feeds first: the last notification of a transaction is an alert event."""
+        return [*self.receipts.values(), *self.feeds.values(), *self.alerts.values()]
 
 
 def end_of(state: AlertState, missing: EndMissingAlerts, now: datetime) -> EndAlert:

@@ -101,6 +101,15 @@ def may_read(reader: Publisher | None, channels: Iterable[str], public: bool) ->
     )
 
 
+def readable_channels(reader: Publisher | None) -> frozenset[str] | None:
+    """The channels whose non-public alerts `reader` may read; None: every channel."""
+    if reader is None:
+        return frozenset()
+    if ANY in reader.rights.channels:
+        return None
+    return frozenset(reader.rights.channels)
+
+
 class SnapshotLimit(Value):
     """How many of a partner's active alerts one feed snapshot may end at once."""
 

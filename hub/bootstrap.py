@@ -52,10 +52,11 @@ from hub.subscriptions.payload import PayloadBuilder
 from hub.subscriptions.service import SubscriptionService
 from hub.subscriptions.store import SubscriptionStore
 from hub.worker import Lease, Worker, always
-from projections.alerts import AlertsProjection, Places, open_threads
-from projections.channel_views import ChannelViewsProjection
+from projections.alerts import Places
+from projections.base import Projection
 from projections.database import ViewDatabase
-from projections.places import PlacesProjection
+from projections.queries import ReadModel
+from projections.registry import discover_projections
 from projections.stream import EventStream
 
 
@@ -95,6 +96,7 @@ class Hub:
     stream: EventStream
     follower: Follower
     metrics: Metrics
+    reads: ReadModel
     registry: PartnerRegistry
     auth: Authenticator
     push: Push
@@ -154,7 +156,6 @@ def bootstrap(
     service = IngestService(
         store,
         found,
-        open_threads=lambda c: open_threads(views.connect(), c),
         limits=settings.limits,
         snapshot_limit=SnapshotLimit(
             max_share=settings.snapshot_end_max_share, min_count=settings.snapshot_end_min_count
@@ -167,9 +168,7 @@ def bootstrap(
         stream: EventStream = EmbeddedStream(store)
         relay = ingress = None
     else:
-        stream, relay, ingress = _kafka(
-            settings, store, views, service, registry, privacy.sealer, metrics
-        )
+        stream, relay, ingress = _kafka(settings, store, service, registry, privacy.sealer, metrics)
         relay.lease = leases.relay
     follower = Follower(
         stream,
@@ -181,6 +180,7 @@ def bootstrap(
     auth = Authenticator.from_settings(registry, settings)
     push = build_push(settings, store, found, geography, registry)
     eraser = Eraser(store, privacy.keys, views, privacy.sealer.fields_of, settings.retention)
+    reads = ReadModel(views, covers=geography.covers)
     hub = Hub(
         settings,
         store,
@@ -192,6 +192,7 @@ def bootstrap(
         stream,
         follower,
         metrics,
+        reads,
         registry,
         auth,
         push,
@@ -218,13 +219,10 @@ def bootstrap(
 
 def live_projections(
     channels: Mapping[str, Channel], places: Places, lifetimes: Lifetimes, prefix: str = ""
-) -> list[AlertsProjection | ChannelViewsProjection | PlacesProjection]:
-    """The views the hub keeps up to date (and `projections rebuild` can rebuild)."""
-    return [
-        AlertsProjection(prefix, lifetimes),
-        ChannelViewsProjection(channels, prefix, lifetimes),
-        PlacesProjection(places, prefix),
-    ]
+) -> list[Projection]:
+    """The views the hub keeps up to date (and `projections rebuild` can rebuild): every
+    projection installed under `alerthub.projections`, the built-in ones included."""
+    return list(discover_projections(channels, places, prefix, lifetimes=lifetimes).values())
 
 
 @dataclass(frozen=True)
@@ -300,7 +298,6 @@ def _wanted(settings: Settings, worker: Worker) -> bool:
 def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     settings: Settings,
     store: EventStore,
-    views: ViewDatabase,
     service: IngestService,
     registry: PartnerRegistry,
     sealer: Sealer,
@@ -311,13 +308,18 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
     topics = [settings.kafka_topic, DEADLETTER, *(ingress_topic(c) for c in service.channels)]
     ensure_topics(bootstrap_servers, topics, settings.durability, canonical=settings.kafka_topic)
     codec = AvroCodec()
+    # Projector processes share the partitions as a group; a reader (replay, export) owns them all.
+    group = f"{settings.kafka_group}-projector" if settings.run_projector else None
+    opening = OpeningCodec(codec, sealer)
+    stream = KafkaStream(bootstrap_servers, settings.kafka_topic, opening, group_id=group)
     # The relay publishes events as stored (sealed); readers of the topic open them.
     relay = Relay(
         EmbeddedStream(store, sealed=True),
-        views,
+        store.home,  # the relay's position lives with the event store it counts in
         codec,
         kafka_producer(bootstrap_servers),
         settings.kafka_topic,
+        destination=stream.identity,
     )
     ingress = Ingress(
         service,
@@ -326,10 +328,6 @@ def _kafka(  # noqa: PLR0917 - the composition root hands over what it built
         metrics=metrics,
         registry=registry,
     )
-    # Projector processes share the partitions as a group; a reader (replay, export) owns them all.
-    group = f"{settings.kafka_group}-projector" if settings.run_projector else None
-    opening = OpeningCodec(codec, sealer)
-    stream = KafkaStream(bootstrap_servers, settings.kafka_topic, opening, group_id=group)
     return stream, relay, ingress
 
 

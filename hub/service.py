@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 
 from adapters.base import Channel, media_type_of
+from domain.alert import Alert, AlertEvent, AlertIssued
 from domain.commands import Command, Instruction
 from domain.errors import (
     ChannelNotFoundError,
@@ -42,6 +43,8 @@ from hub.security.signatures import check_signature, pinned_certificates
 from hub.storage.store import EventStore
 
 log = structlog.get_logger(__name__)
+
+AlertRecord = AlertIssued | AlertEvent
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _no_open_threads(channel: str) -> list[AlertState]:
-    return []
-
-
 class IngestService:
     """The one path every native message takes, whatever its transport (HTTP, CLI, Kafka)."""
 
@@ -92,7 +91,6 @@ class IngestService:
         store: EventStore,
         channels: Mapping[str, Channel],
         *,
-        open_threads: Callable[[str], list[AlertState]] = _no_open_threads,
         clock: Callable[[], datetime] = _utcnow,
         max_attempts: int = 32,
         limits: Limits | None = None,
@@ -101,7 +99,6 @@ class IngestService:
         self.store = store
         self.snapshot_limit = snapshot_limit or SnapshotLimit()
         self.channels = channels
-        self.open_threads = open_threads
         self.clock = clock
         self.max_attempts = max_attempts
         self.limits = limits or Limits()
@@ -207,7 +204,7 @@ class IngestService:
             except Exception as exc:
                 ticket.finish(error=exc)
                 continue
-            loaded |= {*inbox.receipts, *inbox.alerts}
+            loaded |= {*inbox.receipts, *inbox.feeds, *inbox.alerts}
             if loaded & claimed:  # depends on what this batch writes: decide it after
                 deferred.append(ticket)
                 continue
@@ -243,7 +240,7 @@ class IngestService:
             return self._load(aggregate_id)
 
         inbox = Inbox(load, acting, limit)
-        inbox.apply_all(work.instructions, now=self.clock(), open_threads=self.open_threads)
+        inbox.apply_all(work.instructions, now=self.clock())
         return inbox
 
     def _decide_and_save(self, work: Work) -> IngestResult:
@@ -255,6 +252,16 @@ class IngestService:
                 log.debug("ingest.conflict_retry", attempt=attempt)
                 time.sleep(random.uniform(0, 0.002 * attempt))  # de-synchronise the writers
         raise ContentionError(f"gave up after {self.max_attempts} concurrent-write conflicts")
+
+    def history(self, alert_id: UUID, *, after: int = 0, limit: int = 100) -> list[AlertRecord]:
+        """Up to `limit` of an alert's recorded events past version `after`, oldest first."""
+        events = self.store.events.get(alert_id, gt=after or None, limit=limit)
+        return [e for e in events if isinstance(e, AlertIssued | AlertEvent)]
+
+    def alert_state(self, alert_id: UUID) -> AlertState | None:
+        """The alert as the store has it now (None: no such alert)."""
+        alert = self._load(alert_id)
+        return alert.state if isinstance(alert, Alert) else None
 
     def _load(self, aggregate_id: UUID) -> Aggregate | None:
         try:
@@ -285,18 +292,19 @@ class IngestService:
         originals = [self._original(inbox, received) for inbox, received in decided]
         owner: dict[UUID, int] = {}
         for index, (inbox, _) in enumerate(decided):
-            owner |= dict.fromkeys([*inbox.receipts, *inbox.alerts], index)
+            owner |= dict.fromkeys([*inbox.receipts, *inbox.feeds, *inbox.alerts], index)
             owner |= {original.id: index for original in originals[index]}
         results = [
             IngestResult([Accepted(aid) for aid in inbox.touched], inbox.duplicates, 0)
             for inbox, _ in decided
         ]
         accepted = [{a.alert_id: a for a in result.accepted} for result in results]
-        # Originals, then receipts, then alerts: the last notification of the transaction (and
-        # of each message) is an alert event, the position a reader waits for.
+        # Originals, then receipts and channel feeds, then alerts: the last notification of the
+        # transaction (and of each message) is an alert event, the position a reader waits for.
         recordings = self.store.save(
             *(original for kept in originals for original in kept),
             *(receipt for inbox, _ in decided for receipt in inbox.receipts.values()),
+            *(feed for inbox, _ in decided for feed in inbox.feeds.values()),
             *(alert for inbox, _ in decided for alert in inbox.alerts.values()),
         )
         for recording in recordings:

@@ -1,7 +1,10 @@
-"""The canonical alerts view: each alert's current state, for queries by lifecycle, channel, area.
+"""The canonical alerts view: each alert now and as it was at every moment, for paged queries.
 
-Rows keep the folded `AlertState` as JSON plus the columns that queries filter on. Lifecycle is
-not stored: `expires_at` is, and "expired" is decided against the clock at query time.
+`alerts` holds each alert's current state, `alert_versions` every version as a validity
+interval (for `as_of`), `alert_messages` each message once, and `alert_channels` /
+`alert_geocodes` what queries filter on. Lifecycle is not stored: whether an alert has ended is,
+with its `expires_at`, and "expired" is decided against the clock (or the `as_of` moment) at
+query time.
 """
 
 from __future__ import annotations
@@ -9,129 +12,138 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.alert import AlertEvent, AlertIssued, PersonalDataErased, evolve
+from domain.alert import PersonalDataErased
 from domain.lifetimes import NEVER, Lifetimes
 from domain.model import cap_datetime
 from domain.state import AlertState, Lifecycle
+from projections import schema
 from projections.database import Connection
+from projections.dialect import upsert
+from projections.paging import Page, decode, newest_first, page_of
+from projections.states import StateTables, bare, keep_set, parse, utc_text
 from projections.stream import Event
 
+__all__ = [
+    "AlertQuery",
+    "AlertsProjection",
+    "Places",
+    "alert_document",
+    "last_change",
+    "lifecycle_sql",
+    "utc_text",
+]
 
-def utc_text(moment: datetime | None) -> str | None:
-    """A UTC timestamp whose text order is time order, for SQL comparisons."""
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS {p}alerts (alert_id TEXT PRIMARY KEY,"
-    " version INTEGER NOT NULL, status TEXT NOT NULL, ended INTEGER NOT NULL,"
-    " expires_at TEXT, sent TEXT NOT NULL, thread TEXT, origin_channel TEXT NOT NULL,"
-    " state TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS {p}alerts_by_sent ON {p}alerts (sent DESC)",
-    "CREATE INDEX IF NOT EXISTS {p}open_threads ON {p}alerts (origin_channel, ended, thread)",
-    "CREATE INDEX IF NOT EXISTS {p}alerts_by_expiry ON {p}alerts (expires_at)",
-    # Keyed by alert (each event rewrites an alert's rows), indexed by what queries filter on.
-    "CREATE TABLE IF NOT EXISTS {p}alert_channels (alert_id TEXT, channel TEXT,"
-    " PRIMARY KEY (alert_id, channel))",
-    "CREATE INDEX IF NOT EXISTS {p}alerts_by_channel ON {p}alert_channels (channel, alert_id)",
-    "CREATE TABLE IF NOT EXISTS {p}alert_geocodes (alert_id TEXT, value TEXT,"
-    " PRIMARY KEY (alert_id, value))",
-    "CREATE INDEX IF NOT EXISTS {p}alerts_by_geocode ON {p}alert_geocodes (value, alert_id)",
-    "CREATE TABLE IF NOT EXISTS {p}alert_versions (alert_id TEXT NOT NULL,"
-    " version INTEGER NOT NULL, recorded_at TEXT NOT NULL, state TEXT NOT NULL,"
-    " PRIMARY KEY (alert_id, version))",
-    "CREATE INDEX IF NOT EXISTS {p}versions_by_time ON {p}alert_versions (recorded_at, alert_id)",
+ALERT_COLUMNS = (
+    "alert_id",
+    "version",
+    "status",
+    "public",
+    "ended",
+    "expires_at",
+    "sent",
+    "thread",
+    "origin_channel",
+    "state",
+)
+VERSION_COLUMNS = (
+    "alert_id",
+    "version",
+    "valid_from",
+    "valid_to",
+    "status",
+    "public",
+    "ended",
+    "expires_at",
+    "sent",
+    "state",
 )
 
 
 class AlertsProjection:
-    """Current state, channels, geocodes and every version of each alert (for as-of)."""
+    """Current state, every version as an interval, each message once, channels and geocodes."""
 
-    tables: tuple[str, ...] = ("alerts", "alert_channels", "alert_geocodes", "alert_versions")
+    tables: tuple[str, ...] = (
+        "alerts",
+        "alert_versions",
+        "alert_messages",
+        "alert_channels",
+        "alert_geocodes",
+    )
 
     def __init__(self, prefix: str = "", lifetimes: Lifetimes = NEVER) -> None:
         self.prefix, self.lifetimes = prefix, lifetimes
         self.name = f"{prefix}alerts"
+        self.states = StateTables(f"{prefix}alerts", f"{prefix}alert_messages")
 
     def create_tables(self, conn: Connection) -> None:
-        for statement in _SCHEMA:
-            conn.execute(statement.format(p=self.prefix))
+        schema.create(conn, schema.ALERTS, self.prefix)
 
     def apply(self, conn: Connection, event: Event) -> None:
-        state = fold_into(conn, f"{self.prefix}alerts", event)
+        state = self.states.fold(conn, event)
         if state is not None:
             if isinstance(event, PersonalDataErased):
                 self._erase_history(conn, state)
             self._write(conn, self.lifetimes.stamp(state))
 
     def _erase_history(self, conn: Connection, state: AlertState) -> None:
-        """Rewrite every kept version of the alert without the erased fields (as-of included)."""
+        """Rewrite every kept version and message of the alert without the erased fields (as-of
+        answers included)."""
         assert state.erasure is not None
+        self.states.erase_history(conn, state)
         rows = conn.execute(
             f"SELECT version, state FROM {self.prefix}alert_versions WHERE alert_id=?",
             (str(state.alert_id),),
         ).fetchall()
-        for row in rows:
-            kept = AlertState.model_validate_json(row["state"])
+        for version, document in rows:
+            kept = parse(document)
             scrubbed = kept.erased(state.erasure, kept.version, kept.updated_at)
             conn.execute(
                 f"UPDATE {self.prefix}alert_versions SET state=? WHERE alert_id=? AND version=?",
-                (scrubbed.model_dump_json(), str(state.alert_id), row["version"]),
+                (bare(scrubbed), str(state.alert_id), version),
             )
 
     def _write(self, conn: Connection, state: AlertState) -> None:
-        p, alert_id = self.prefix, str(state.alert_id)
-        document = state.model_dump_json()
-        conn.execute(
-            f"INSERT INTO {p}alert_versions VALUES (?,?,?,?)",
-            (alert_id, state.version, utc_text(state.updated_at), document),
+        p, alert_id, at = self.prefix, str(state.alert_id), utc_text(state.updated_at)
+        document = bare(state)
+        filters = (
+            state.current.status.value,
+            int(state.is_public),
+            int(state.ended is not None),
+            utc_text(state.expires_at),
+            utc_text(state.current.sent),
         )
         conn.execute(
-            f"INSERT INTO {p}alerts VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (alert_id) DO UPDATE"
-            " SET version=excluded.version, status=excluded.status, ended=excluded.ended,"
-            " expires_at=excluded.expires_at, sent=excluded.sent, thread=excluded.thread,"
-            " origin_channel=excluded.origin_channel, state=excluded.state",
-            (
-                alert_id,
-                state.version,
-                state.current.status.value,
-                int(state.ended is not None),
-                utc_text(state.expires_at),
-                utc_text(state.current.sent),
-                state.thread,
-                state.origin.channel,
-                document,
-            ),
+            f"UPDATE {p}alert_versions SET valid_to=? WHERE alert_id=? AND valid_to IS NULL",
+            (at, alert_id),
         )
-        conn.execute(f"DELETE FROM {p}alert_channels WHERE alert_id=?", (alert_id,))
-        conn.executemany(
-            f"INSERT INTO {p}alert_channels VALUES (?,?)", [(alert_id, c) for c in state.channels]
+        conn.execute(
+            upsert(f"{p}alert_versions", VERSION_COLUMNS, ("alert_id", "version")),
+            (alert_id, state.version, at, None, *filters, document),
         )
-        conn.execute(f"DELETE FROM {p}alert_geocodes WHERE alert_id=?", (alert_id,))
-        geocodes = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
-        conn.executemany(
-            f"INSERT INTO {p}alert_geocodes VALUES (?,?)", [(alert_id, g) for g in geocodes]
+        conn.execute(
+            upsert(f"{p}alerts", ALERT_COLUMNS, ("alert_id",)),
+            (alert_id, state.version, *filters, state.thread, state.origin.channel, document),
         )
+        for channel in state.channels:
+            conn.execute(
+                upsert(
+                    f"{p}alert_channels",
+                    ("alert_id", "channel", "valid_from"),
+                    ("alert_id", "channel"),
+                    keep_existing=True,
+                ),
+                (alert_id, channel, at),
+            )
+        self._write_geocodes(conn, state, at)
 
-
-def fold_into(conn: Connection, table: str, event: Event) -> AlertState | None:
-    """The alert's next state from the one kept in `table` (alert_id, version, state).
-
-    None when the event is no alert event or is already applied (at or below the kept version):
-    the stream is at-least-once, a view is exactly-once.
-    """
-    if not isinstance(event, AlertIssued | AlertEvent):
-        return None
-    row = conn.execute(
-        f"SELECT version, state FROM {table} WHERE alert_id=?", (str(event.originator_id),)
-    ).fetchone()
-    if row is not None and row["version"] >= event.originator_version:
-        return None
-    return evolve(AlertState.model_validate_json(row["state"]) if row else None, event)
+    def _write_geocodes(self, conn: Connection, state: AlertState, at: str | None) -> None:
+        now = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
+        table = f"{self.prefix}alert_geocodes"
+        keep_set(conn, table, "value", str(state.alert_id), values=now, at=at)
 
 
 @dataclass(frozen=True)
@@ -141,98 +153,10 @@ class AlertQuery:
     geocode: str | None = None
     status: str | None = None
     point: tuple[float, float] | None = None  # lat, lon: alerts whose area covers it
+    # Channels whose non-public alerts are listed too (a partner's); None: every alert.
+    readable: frozenset[str] | None = None
     limit: int = 100
-    offset: int = 0
-
-
-Covers = Callable[[AlertState, float, float], bool]
-"""The exact test of a point against an alert's area (the composition root's geography)."""
-
-# A geocode matches alerts that name it and alerts whose area covers that place (`places.py`);
-# a point narrows by bounding box here, then `Covers` decides exactly.
-_GEOCODE_SQL = (
-    "a.alert_id IN (SELECT alert_id FROM alert_geocodes WHERE value = :geocode"
-    " UNION SELECT alert_id FROM alert_places WHERE code = :geocode)"
-)
-_POINT_SQL = (
-    "a.alert_id IN (SELECT alert_id FROM alert_bounds WHERE :lat BETWEEN min_lat AND max_lat"
-    " AND :lon BETWEEN min_lon AND max_lon)"
-)
-
-
-# Lifecycle is derived at query time from two stored columns: the one rule for every view.
-LIFECYCLE_SQL = {
-    Lifecycle.ACTIVE: "ended = 0 AND (expires_at IS NULL OR expires_at > :now)",
-    Lifecycle.ENDED: "ended = 1",
-    Lifecycle.EXPIRED: "ended = 0 AND expires_at <= :now",
-}
-
-
-def find_alerts(
-    conn: Connection, query: AlertQuery, now: datetime, covers: Covers | None = None
-) -> list[AlertState]:
-    where: list[str] = ["1=1"]
-    params: dict[str, Any] = {"now": utc_text(now), "limit": query.limit, "offset": query.offset}
-    if query.lifecycle is not None:
-        where.append(LIFECYCLE_SQL[query.lifecycle])
-    if query.status is not None:
-        where.append("a.status = :status")
-        params["status"] = query.status
-    if query.channel is not None:
-        where.append("a.alert_id IN (SELECT alert_id FROM alert_channels WHERE channel = :channel)")
-        params["channel"] = query.channel
-    if query.geocode is not None:
-        where.append(_GEOCODE_SQL)
-        params["geocode"] = query.geocode
-    page = " LIMIT :limit OFFSET :offset"
-    if query.point is not None:
-        where.append(_POINT_SQL)
-        params["lat"], params["lon"] = query.point
-        page = ""  # the exact test comes after SQL, so the page is cut after it
-    sql = (
-        f"SELECT a.state FROM alerts a WHERE {' AND '.join(where)} ORDER BY a.sent DESC, a.alert_id"
-    )
-    found = [AlertState.model_validate_json(row[0]) for row in conn.execute(sql + page, params)]
-    if query.point is None:
-        return found
-    exact = [s for s in found if covers is None or covers(s, *query.point)]
-    return exact[query.offset : query.offset + query.limit]
-
-
-def alerts_as_of(conn: Connection, moment: datetime) -> list[AlertState]:
-    """Every alert as recorded at `moment`: its latest version recorded at or before then."""
-    rows = conn.execute(
-        "SELECT v.state FROM alert_versions v JOIN (SELECT alert_id, MAX(version) AS version"
-        " FROM alert_versions WHERE recorded_at <= ? GROUP BY alert_id) m"
-        " ON v.alert_id = m.alert_id AND v.version = m.version",
-        (utc_text(moment),),
-    )
-    return [AlertState.model_validate_json(row[0]) for row in rows]
-
-
-def alert_as_of(conn: Connection, alert_id: UUID, moment: datetime) -> AlertState | None:
-    row = conn.execute(
-        "SELECT state FROM alert_versions WHERE alert_id=? AND recorded_at <= ?"
-        " ORDER BY version DESC LIMIT 1",
-        (str(alert_id), utc_text(moment)),
-    ).fetchone()
-    return None if row is None else AlertState.model_validate_json(row[0])
-
-
-def matches(
-    state: AlertState, query: AlertQuery, now: datetime, places: Places | None = None
-) -> bool:
-    """The same filters as `find_alerts`, on states in memory (as-of queries)."""
-    geocodes = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
-    if query.geocode is not None and places is not None and query.geocode not in geocodes:
-        geocodes |= places.codes_of(state)
-    return (
-        (query.lifecycle is None or state.lifecycle(now) is query.lifecycle)
-        and (query.status is None or state.current.status.value == query.status)
-        and (query.channel is None or query.channel in state.channels)
-        and (query.geocode is None or query.geocode in geocodes)
-        and (query.point is None or places is None or places.covers(state, *query.point))
-    )
+    cursor: str | None = None
 
 
 class Places(Protocol):
@@ -251,20 +175,118 @@ class Places(Protocol):
     def in_netherlands(self, alert: AlertState) -> bool: ...
 
 
-def query_alerts(
+Covers = Callable[[AlertState, float, float], bool]
+"""The exact test of a point against an alert's area (the composition root's geography)."""
+
+
+def lifecycle_sql(lifecycle: Lifecycle, moment: datetime, alias: str = "") -> tuple[str, list[Any]]:
+    """Lifecycle derived at `moment` from two stored columns: the one rule for every view."""
+    ended, expires = f"{alias}ended", f"{alias}expires_at"
+    at = utc_text(moment)
+    if lifecycle is Lifecycle.ACTIVE:
+        return f"{ended} = 0 AND ({expires} IS NULL OR {expires} > ?)", [at]
+    if lifecycle is Lifecycle.ENDED:
+        return f"{ended} = 1", []
+    return f"{ended} = 0 AND {expires} <= ?", [at]
+
+
+def valid_at(alias: str, moment: datetime | None) -> tuple[str, list[Any]]:
+    """Rows true at `moment` (None: now, the open rows)."""
+    if moment is None:
+        return f"{alias}valid_to IS NULL", []
+    at = utc_text(moment)
+    return f"{alias}valid_from <= ? AND ({alias}valid_to IS NULL OR {alias}valid_to > ?)", [at, at]
+
+
+def _filters(query: AlertQuery, as_of: datetime | None, moment: datetime) -> tuple[str, list[Any]]:
+    """The query's filters as SQL over indexed columns of `a` (alerts, or versions at `as_of`).
+
+    A geocode matches alerts that name it and alerts whose area covers that place (the places
+    projection's `alert_places`); a point narrows by bounding box (`alert_bounds`) here, and
+    the exact test follows in `find_alerts`.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+
+    def add(clause: str, *values: Any) -> None:
+        where.append(clause)
+        params.extend(values)
+
+    valid, at = valid_at("", as_of)
+    since = ("", []) if as_of is None else (" AND valid_from <= ?", [utc_text(as_of)])
+    if as_of is not None:
+        add(*_flat(valid_at("a.", as_of)))
+    if query.lifecycle is not None:
+        add(*_flat(lifecycle_sql(query.lifecycle, moment, "a.")))
+    if query.status is not None:
+        add("a.status = ?", query.status)
+    if query.readable is not None:
+        marks = ",".join("?" * len(query.readable))
+        private = f"a.alert_id IN (SELECT alert_id FROM alert_channels WHERE channel IN ({marks}))"
+        add(f"(a.public = 1 OR {private})" if marks else "a.public = 1", *sorted(query.readable))
+    if query.channel is not None:
+        add(
+            f"a.alert_id IN (SELECT alert_id FROM alert_channels WHERE channel = ?{since[0]})",
+            query.channel,
+            *since[1],
+        )
+    if query.geocode is not None:
+        add(
+            f"a.alert_id IN (SELECT alert_id FROM alert_geocodes WHERE value = ? AND {valid}"
+            f" UNION SELECT alert_id FROM alert_places WHERE code = ? AND {valid})",
+            query.geocode,
+            *at,
+            query.geocode,
+            *at,
+        )
+    if query.point is not None:
+        lat, lon = query.point
+        add(
+            "a.alert_id IN (SELECT alert_id FROM alert_bounds WHERE ? BETWEEN min_lat AND max_lat"
+            f" AND ? BETWEEN min_lon AND max_lon AND {valid})",
+            lat,
+            lon,
+            *at,
+        )
+    return " AND ".join(where) or "1=1", params
+
+
+def _flat(clause: tuple[str, list[Any]]) -> tuple[Any, ...]:
+    return (clause[0], *clause[1])
+
+
+def find_alerts(
     conn: Connection,
     query: AlertQuery,
     now: datetime,
     as_of: datetime | None = None,
-    places: Places | None = None,
-) -> list[AlertState]:
-    """Alerts now (indexed SQL) or as recorded at `as_of` (lifecycle and expiry judged then)."""
-    if as_of is None:
-        return find_alerts(conn, query, now, places.covers if places else None)
-    found = [s for s in alerts_as_of(conn, as_of) if matches(s, query, as_of, places)]
-    found.sort(key=lambda s: str(s.alert_id))
-    found.sort(key=lambda s: s.current.sent, reverse=True)  # stable: same order as the SQL
-    return found[query.offset : query.offset + query.limit]
+    covers: Covers | None = None,
+) -> Page[AlertState]:
+    """One page of alerts now, or as recorded at `as_of` (lifecycle judged then), newest first.
+
+    Now reads `alerts`; as of a moment reads the `alert_versions` valid then. Either way the
+    filters and the cursor are SQL over indexed columns, and one page is read. A point query
+    reads the alerts whose bounding box holds the point and keeps those `covers` says cover it.
+    """
+    table, moment = ("alerts a", now) if as_of is None else ("alert_versions a", as_of)
+    where, params = _filters(query, as_of, moment)
+    clause, values, order = newest_first(decode(query.cursor, 2), "a.")
+    sql = f"SELECT a.sent, a.alert_id, a.state FROM {table} WHERE {where} AND {clause} {order}"
+    tables = StateTables("alerts", "alert_messages")
+    if query.point is None or covers is None:
+        rows = conn.execute(f"{sql} LIMIT ?", [*params, *values, query.limit + 1]).fetchall()
+        page = page_of(rows, query.limit, lambda row: (row[0], row[1]))
+        return Page(tables.whole(conn, [parse(r[2]) for r in page.items]), page.next)
+    lat, lon = query.point
+    exact: list[tuple[str, str, AlertState]] = []
+    for sent, alert_id, document in conn.execute(sql, [*params, *values]).fetchall():
+        (state,) = tables.whole(conn, [parse(document)])
+        if covers(state, lat, lon):
+            exact.append((sent, alert_id, state))
+            if len(exact) > query.limit:
+                break
+    page = page_of(exact, query.limit, lambda row: (row[0], row[1]))
+    return Page([row[2] for row in page.items], page.next)
 
 
 def last_change(conn: Connection, now: datetime) -> datetime | None:
@@ -273,7 +295,7 @@ def last_change(conn: Connection, now: datetime) -> datetime | None:
     Expiry writes no event, yet takes an alert out of every active list; both are indexed, so
     this costs two index look-ups whatever the length of history.
     """
-    recorded = conn.execute("SELECT MAX(recorded_at) FROM alert_versions").fetchone()[0]
+    recorded = conn.execute("SELECT MAX(valid_from) FROM alert_versions").fetchone()[0]
     expired = conn.execute(
         "SELECT MAX(expires_at) FROM alerts WHERE expires_at <= ?", (utc_text(now),)
     ).fetchone()[0]
@@ -281,18 +303,17 @@ def last_change(conn: Connection, now: datetime) -> datetime | None:
     return max(moments, default=None)
 
 
-def open_threads(conn: Connection, channel: str) -> list[AlertState]:
-    """Alerts a channel opened under its own thread ids that have not ended."""
-    rows = conn.execute(
-        "SELECT state FROM alerts WHERE origin_channel=? AND ended=0 AND thread IS NOT NULL",
-        (channel,),
-    )
-    return [AlertState.model_validate_json(row[0]) for row in rows]
-
-
-def get_alert(conn: Connection, alert_id: UUID) -> AlertState | None:
-    row = conn.execute("SELECT state FROM alerts WHERE alert_id=?", (str(alert_id),)).fetchone()
-    return None if row is None else AlertState.model_validate_json(row[0])
+def get_alert(conn: Connection, alert_id: UUID, as_of: datetime | None = None) -> AlertState | None:
+    """One alert now, or its version valid at `as_of`."""
+    tables = StateTables("alerts", "alert_messages")
+    if as_of is None:
+        return tables.current(conn, alert_id)
+    clause, values = valid_at("", as_of)
+    row = conn.execute(
+        f"SELECT state FROM alert_versions WHERE alert_id = ? AND {clause}",
+        [str(alert_id), *values],
+    ).fetchone()
+    return None if row is None else tables.whole(conn, [parse(row[0])])[0]
 
 
 def alert_document(state: AlertState, now: datetime) -> dict[str, Any]:

@@ -45,10 +45,39 @@ class Projection(Protocol):
         ...
 
 
-def install(db: ViewDatabase, projection: Projection) -> None:
+def install(db: ViewDatabase, projection: Projection, stream: str | None = None) -> None:
+    """Create the projection's tables; with `stream`, bind its checkpoint to that stream.
+
+    A checkpoint counted in another stream (the data folder moved from the embedded log to
+    Kafka, say) means nothing here: the view is emptied and rebuilt from the start of `stream`,
+    never left to skip the events its foreign position seems to cover.
+    """
     with db.schema_transaction() as conn:
         conn.execute(DEADLETTER_TABLE)
+        if stream is not None:
+            counted = db.stream_of(projection.name, conn)
+            if counted != stream:
+                # Unbound (a new database, or one from before checkpoints were bound, whose
+                # tables may have another shape): dropped before anything is created. Said only
+                # when there was something to drop: a new one is quiet (CLIs print JSON on stdout).
+                if counted is not None or db.checkpoint(projection.name, conn):
+                    log.warning(
+                        "projection.rebuilt_for_new_stream",
+                        projection=projection.name,
+                        was=counted or "unknown",
+                        now=stream,
+                    )
+                reset(conn, db, projection)
+            db.bind(conn, projection.name, stream)
         projection.create_tables(conn)
+
+
+def reset(conn: Connection, db: ViewDatabase, projection: Projection) -> None:
+    """Drop the projection's tables, positions and dead letters (inside the caller's txn)."""
+    for table in projection.tables:
+        conn.execute(f"DROP TABLE IF EXISTS {projection.prefix}{table}")
+    db.forget(conn, projection.name)
+    conn.execute("DELETE FROM projection_deadletters WHERE projection=?", (projection.name,))
 
 
 def apply_page(db: ViewDatabase, projection: Projection, page: Sequence[StreamRecord]) -> int:

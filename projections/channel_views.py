@@ -1,9 +1,11 @@
 """Each installed channel's view, materialized: the public alerts it selects, rendered natively.
 
 One projection keeps the view of every channel, so each event is folded once and rendered for
-each channel that selects the alert. It keeps its own copy of each alert's state (it never
-reads another projection's tables, so it can be rebuilt on its own). A channel installed later
-appears after `alerthub projections rebuild views`.
+each channel that selects the alert. Each rendering is a row valid from the version it rendered
+until the next one replaced it, so the view now and the view as it was shown at any moment are
+both one indexed page. It keeps its own copy of each alert's state (it never reads another
+projection's tables, so it can be rebuilt on its own). A channel installed later appears after
+`alerthub projections rebuild views`.
 """
 
 from __future__ import annotations
@@ -14,65 +16,91 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import Channel
+from domain.alert import PersonalDataErased
 from domain.lifetimes import NEVER, Lifetimes
+from domain.personal import ERASED
 from domain.state import AlertState, Lifecycle
-from projections.alerts import LIFECYCLE_SQL, fold_into, utc_text
+from projections import schema
+from projections.alerts import lifecycle_sql, valid_at
 from projections.database import Connection
+from projections.dialect import upsert
+from projections.paging import Page, decode, newest_first, page_of
+from projections.states import StateTables, bare, utc_text
 from projections.stream import Event
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS {p}view_states (alert_id TEXT PRIMARY KEY,"
-    " version INTEGER NOT NULL, state TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS {p}channel_views (channel TEXT NOT NULL, alert_id TEXT NOT NULL,"
-    " version INTEGER NOT NULL, ended INTEGER NOT NULL, expires_at TEXT, sent TEXT NOT NULL,"
-    " native TEXT NOT NULL, lost TEXT NOT NULL, PRIMARY KEY (channel, alert_id))",
-    "CREATE INDEX IF NOT EXISTS {p}channel_views_by_sent ON {p}channel_views (channel, sent DESC)",
+VIEW_COLUMNS = (
+    "channel",
+    "alert_id",
+    "version",
+    "valid_from",
+    "valid_to",
+    "ended",
+    "expires_at",
+    "sent",
+    "native",
+    "lost",
 )
 
 
 class ChannelViewsProjection:
-    tables: tuple[str, ...] = ("view_states", "channel_views")
+    tables: tuple[str, ...] = ("view_states", "view_messages", "channel_views")
 
     def __init__(
         self, channels: Mapping[str, Channel], prefix: str = "", lifetimes: Lifetimes = NEVER
     ) -> None:
         self.channels, self.prefix, self.lifetimes = channels, prefix, lifetimes
         self.name = f"{prefix}views"
+        self.states = StateTables(f"{prefix}view_states", f"{prefix}view_messages")
 
     def create_tables(self, conn: Connection) -> None:
-        for statement in _SCHEMA:
-            conn.execute(statement.format(p=self.prefix))
+        schema.create(conn, schema.CHANNEL_VIEWS, self.prefix)
 
     def apply(self, conn: Connection, event: Event) -> None:
-        state = fold_into(conn, f"{self.prefix}view_states", event)
-        if state is None:
+        folded = self.states.fold(conn, event)
+        if folded is None:
             return
-        state = self.lifetimes.stamp(state)
+        folded = self.lifetimes.stamp(folded)
         conn.execute(
-            f"INSERT INTO {self.prefix}view_states VALUES (?,?,?) ON CONFLICT (alert_id)"
-            " DO UPDATE SET version=excluded.version, state=excluded.state",
-            (str(state.alert_id), state.version, state.model_dump_json()),
+            upsert(f"{self.prefix}view_states", ("alert_id", "version", "state"), ("alert_id",)),
+            (str(folded.alert_id), folded.version, bare(folded)),
         )
+        erasing = isinstance(event, PersonalDataErased)
+        if erasing:  # the kept messages first: the rendering below reads them
+            self.states.erase_history(conn, folded)
+        (state,) = self.states.whole(conn, [folded])
         for name, channel in self.channels.items():
             self._render(conn, name, channel, state)
+        if erasing:
+            self._erase_renderings(conn, state)
+
+    def _erase_renderings(self, conn: Connection, state: AlertState) -> None:
+        """The renderings from before an erasure showed the erased fields in each channel's own
+        shape: they read as erased, so an as-of view still lists the alert then, its native
+        shape empty and `lost` saying why."""
+        conn.execute(
+            f"UPDATE {self.prefix}channel_views SET native=?, lost=?"
+            " WHERE alert_id=? AND valid_to IS NOT NULL",
+            ("{}", json.dumps([ERASED]), str(state.alert_id)),
+        )
 
     def _render(self, conn: Connection, name: str, channel: Channel, state: AlertState) -> None:
-        p, alert_id = self.prefix, str(state.alert_id)
+        p, alert_id, at = self.prefix, str(state.alert_id), utc_text(state.updated_at)
+        conn.execute(
+            f"UPDATE {p}channel_views SET valid_to=?"
+            " WHERE channel=? AND alert_id=? AND valid_to IS NULL",
+            (at, name, alert_id),
+        )
         if not (state.is_public and channel.selects(state)):
-            conn.execute(
-                f"DELETE FROM {p}channel_views WHERE channel=? AND alert_id=?", (name, alert_id)
-            )
             return
         rendering = channel.render(state)
         conn.execute(
-            f"INSERT INTO {p}channel_views VALUES (?,?,?,?,?,?,?,?)"
-            " ON CONFLICT (channel, alert_id) DO UPDATE SET version=excluded.version,"
-            " ended=excluded.ended, expires_at=excluded.expires_at, sent=excluded.sent,"
-            " native=excluded.native, lost=excluded.lost",
+            upsert(f"{p}channel_views", VIEW_COLUMNS, ("channel", "alert_id", "version")),
             (
                 name,
                 alert_id,
                 state.version,
+                at,
+                None,
                 int(state.ended is not None),
                 utc_text(state.expires_at),
                 utc_text(state.current.sent),
@@ -82,22 +110,41 @@ class ChannelViewsProjection:
         )
 
 
-def view_items(
-    conn: Connection, channel: str, lifecycle: Lifecycle | None, now: datetime
-) -> list[dict[str, Any]]:
-    """A channel's materialized view, newest first; lifecycle judged against `now`."""
-    where = "channel = :channel" + (f" AND {LIFECYCLE_SQL[lifecycle]}" if lifecycle else "")
+def view_page(
+    conn: Connection,
+    channel: str,
+    lifecycle: Lifecycle | None,
+    now: datetime,
+    as_of: datetime | None = None,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[dict[str, Any]]:
+    """A page of a channel's view now or as shown at `as_of`, newest first."""
+    where, params = ["channel = ?"], [channel]  # type: tuple[list[str], list[Any]]
+    clause, values = valid_at("", as_of)
+    where.append(clause)
+    params += values
+    if lifecycle is not None:
+        clause, values = lifecycle_sql(lifecycle, as_of or now)
+        where.append(clause)
+        params += values
+    clause, values, order = newest_first(decode(cursor, 2))
+    where.append(clause)
+    params += values
     rows = conn.execute(
-        f"SELECT alert_id, version, native, lost FROM channel_views WHERE {where}"
-        " ORDER BY sent DESC, alert_id",
-        {"channel": channel, "now": utc_text(now)},
-    )
-    return [
+        f"SELECT sent, alert_id, version, native, lost FROM channel_views"
+        f" WHERE {' AND '.join(where)} {order} LIMIT ?",
+        [*params, limit + 1],
+    ).fetchall()
+    page = page_of(rows, limit, lambda row: (row[0], row[1]))
+    items = [
         {
-            "alert_id": row["alert_id"],
-            "version": row["version"],
-            "native": json.loads(row["native"]),
-            "lost": json.loads(row["lost"]),
+            "alert_id": row[1],
+            "version": row[2],
+            "native": json.loads(row[3]),
+            "lost": json.loads(row[4]),
         }
-        for row in rows
+        for row in page.items
     ]
+    return Page(items, page.next)

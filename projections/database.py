@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from domain.errors import AlertHubError
+from projections.dialect import upsert
 
 
 class PositionConflictError(AlertHubError):
@@ -52,6 +53,10 @@ POSITIONS_TABLE = (
     " partition BIGINT NOT NULL, position BIGINT NOT NULL,"
     " PRIMARY KEY (name, partition))"
 )
+# Which stream each name's positions count in (see `ViewDatabase.bind`).
+POSITION_STREAMS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS position_streams (name TEXT PRIMARY KEY, stream TEXT NOT NULL)"
+)
 
 
 class ViewDatabase:
@@ -74,6 +79,7 @@ class ViewDatabase:
     def create_positions(self) -> None:
         with self.schema_transaction() as conn:
             conn.execute(POSITIONS_TABLE)
+            conn.execute(POSITION_STREAMS_TABLE)
 
     def schema_transaction(self) -> AbstractContextManager[Connection]:
         """A transaction that creates tables (one at a time where several processes start)."""
@@ -136,6 +142,26 @@ class ViewDatabase:
             "SELECT partition, position FROM positions WHERE name=?", (name,)
         )
         return {int(p): int(pos) for p, pos in rows}
+
+    def stream_of(self, name: str, conn: Connection | None = None) -> str | None:
+        """The stream `name`'s positions count in; None when never bound."""
+        row = (
+            (conn or self.connect())
+            .execute("SELECT stream FROM position_streams WHERE name=?", (name,))
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    def bind(conn: Connection, name: str, stream: str) -> None:
+        """Record, inside the caller's transaction, that `name`'s positions count in `stream`."""
+        conn.execute(upsert("position_streams", ("name", "stream"), ("name",)), (name, stream))
+
+    @staticmethod
+    def forget(conn: Connection, name: str) -> None:
+        """Drop `name`'s positions and binding (it starts again from the beginning)."""
+        conn.execute("DELETE FROM positions WHERE name=?", (name,))
+        conn.execute("DELETE FROM position_streams WHERE name=?", (name,))
 
     @staticmethod
     def raise_to(conn: Connection, name: str, partition: int, position: int) -> int:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from projections.base import Projection, apply_page, apply_records, install
+from projections.base import Projection, apply_page, apply_records, install, reset
 from projections.database import Connection, ViewDatabase
 from projections.stream import EventStream, lag
 
@@ -39,8 +39,9 @@ def rebuild(
     """Rebuild the projection `make("")` from the whole stream; returns what was done."""
     started = time.monotonic()
     live, fresh = make(""), make(REBUILD_PREFIX)
+    install(db, fresh)
     with db.transaction() as conn:
-        _drop_copy(conn, fresh)
+        reset(conn, db, fresh)  # what an interrupted rebuild left behind
     install(db, fresh)
     applied = 0
     while page := stream.read(db.checkpoint(fresh.name), page_size):
@@ -51,16 +52,9 @@ def rebuild(
         while page := stream.read(db.checkpoint(fresh.name, conn), page_size):
             applied += apply_records(conn, db, fresh, page)
         _switch(conn, db, live, fresh)
+        db.bind(conn, live.name, stream.identity)
     db.scrub()  # the dropped tables' pages are zeroed; their old images leave the WAL too
     return RebuildReport(live.name, applied, time.monotonic() - started, db.checkpoint(live.name))
-
-
-def _drop_copy(conn: Connection, fresh: Projection) -> None:
-    """Remove what an interrupted rebuild left behind."""
-    for table in fresh.tables:
-        conn.execute(f"DROP TABLE IF EXISTS {fresh.prefix}{table}")
-    conn.execute("DELETE FROM positions WHERE name=?", (fresh.name,))
-    conn.execute("DELETE FROM projection_deadletters WHERE projection=?", (fresh.name,))
 
 
 def _switch(conn: Connection, db: ViewDatabase, live: Projection, fresh: Projection) -> None:

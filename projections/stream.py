@@ -30,6 +30,12 @@ class StreamRecord:
 class EventStream(Protocol):
     """A partitioned, replayable sequence of canonical alert events."""
 
+    @property
+    def identity(self) -> str:
+        """Which stream positions count in (a store's log, a cluster's topic): a position is
+        meaningless without it, so every checkpoint kept is bound to one."""
+        ...
+
     def read(self, after: Checkpoint, limit: int = 500) -> list[StreamRecord]:
         """Up to `limit` records past `after`, in order within each partition; [] when caught up."""
         ...

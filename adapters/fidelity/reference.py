@@ -61,11 +61,7 @@ VARIANTS = (
 def fold(instructions: Iterable[Instruction]) -> list[AlertState]:
     """Decide the instructions in a fresh in-memory hub; every alert's state, in order opened."""
     inbox = Inbox()
-
-    def open_threads(name: str) -> list[AlertState]:
-        return [a.state for a in inbox.alerts.values() if a.state.origin.channel == name]
-
-    inbox.apply_all(instructions, now=NOW, open_threads=open_threads)
+    inbox.apply_all(instructions, now=NOW)
     return [alert.state for alert in inbox.alerts.values()]
 
 

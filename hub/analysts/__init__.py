@@ -14,7 +14,6 @@ no function holds a window in memory, only what its result needs (an id or a sta
 
 from hub.analysts.export import FORMATS, ExportReport, Format, document, export, to_json
 from hub.analysts.replay import (
-    PROJECTION_GROUP,
     ReplayReport,
     WholeAlerts,
     fold,
@@ -33,6 +32,7 @@ from hub.analysts.window import (
     window,
     window_size,
 )
+from projections.registry import PROJECTION_GROUP
 
 __all__ = [
     "CSV_COLUMNS",

@@ -2,14 +2,16 @@
 
 `replay` runs projections over a window of the stream into a fresh `views.sqlite` in a folder of
 its own: the live views are never opened, so an analyst can rebuild, compare and throw away.
-Projections are the built-in `alerts` plus plugins registered under the entry-point group
-`alerthub.projections`, the same way channels are (`alerthub.channels`)::
+Projections are every one registered under the entry-point group `alerthub.projections` (the
+built-in `alerts`, `views` and `incidents` included), loaded by the same rules as channels
+(`adapters.plugins`)::
 
     [project.entry-points."alerthub.projections"]
     my_view = "my_package.views:MyProjection"   # a class, a factory or an instance
 
 A plugin provides `name` (equal to its entry-point name), `create_tables(conn)` and
-`apply(conn, event)` (`projections.base.Projection`).
+`apply(conn, event)` (`projections.base.Projection`); its factory may ask for `prefix` and
+`channels`.
 
 `WholeAlerts` and `fold` are shared with `shadow` and the notebook API: folding alert states
 needs each alert's first event.
@@ -18,10 +20,10 @@ needs each alert's first event.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -29,66 +31,51 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from adapters.base import Channel, discover_channels
 from domain.alert import AlertIssued, evolve
 from domain.errors import ConfigurationError
+from domain.lifetimes import NEVER, Lifetimes
 from domain.state import AlertState
+from geography import Geography
 from hub.analysts.window import ProgressFn, tracked
-from projections.alerts import AlertsProjection, utc_text
+from projections.alerts import utc_text
 from projections.base import Projection, apply_page, install
 from projections.database import ViewDatabase
+from projections.registry import discover_projections
 from projections.stream import Event, StreamRecord
-
-PROJECTION_GROUP = "alerthub.projections"
-BUILT_IN: Mapping[str, Callable[[], Projection]] = {"alerts": AlertsProjection}
-
-
-def _plugins(found: Iterable[EntryPoint] | None) -> dict[str, EntryPoint]:
-    eps = entry_points(group=PROJECTION_GROUP) if found is None else found
-    plugins: dict[str, EntryPoint] = {}
-    for ep in eps:
-        if ep.name in plugins or ep.name in BUILT_IN:
-            raise ConfigurationError(f"two projections are named {ep.name!r}")
-        plugins[ep.name] = ep
-    return plugins
 
 
 def projection_names(found: Iterable[EntryPoint] | None = None) -> list[str]:
-    """Every projection that `replay` can build: the built-in ones, then the plugins."""
-    return [*BUILT_IN, *sorted(_plugins(found))]
+    """Every projection `replay` can build: each installed one (what `projections status` lists)."""
+    return sorted(discover_projections(discover_channels(), Geography(), found=found))
 
 
 def load_projections(
-    wanted: Sequence[str | Projection], found: Iterable[EntryPoint] | None = None
+    wanted: Sequence[str | Projection],
+    found: Iterable[EntryPoint] | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    lifetimes: Lifetimes = NEVER,
 ) -> list[Projection]:
-    """Projections by name (built-in or plugin) or as given; an unknown name is an error."""
-    plugins = _plugins(found) if any(isinstance(w, str) for w in wanted) else {}
+    """Projections by name (from the `alerthub.projections` seam) or as given; `lifetimes`:
+    the default lifetimes the named ones judge expiry by (the live hub's, to match its views)."""
+    named = [w for w in wanted if isinstance(w, str)]
+    channels = channels or discover_channels()
+    known = (
+        discover_projections(channels, Geography(), found=found, lifetimes=lifetimes)
+        if named
+        else {}
+    )
     chosen: list[Projection] = []
     for item in wanted:
         if not isinstance(item, str):
             chosen.append(item)
-        elif item in BUILT_IN:
-            chosen.append(BUILT_IN[item]())
-        elif item in plugins:
-            chosen.append(_load(plugins[item]))
+        elif item in known:
+            chosen.append(known[item])
         else:
-            known = ", ".join([*BUILT_IN, *sorted(plugins)])
-            raise ConfigurationError(f"no projection named {item!r}; known: {known}")
+            raise ConfigurationError(
+                f"no projection named {item!r}; known: {', '.join(sorted(known))}"
+            )
     return chosen
-
-
-def _load(ep: EntryPoint) -> Projection:
-    where = f"projection plugin {ep.name!r} ({ep.value})"
-    try:
-        loaded = ep.load()
-        instance = not isinstance(loaded, type) and hasattr(loaded, "apply")
-        projection = loaded if instance else loaded()
-    except Exception as exc:
-        raise ConfigurationError(f"{where} failed to load: {exc!r}") from exc
-    if not all(hasattr(projection, a) for a in ("name", "create_tables", "apply")):
-        raise ConfigurationError(f"{where} does not provide name, create_tables, apply")
-    if projection.name != ep.name:
-        raise ConfigurationError(f"{where} calls itself {projection.name!r}; names must match")
-    return projection  # type: ignore[no-any-return]
 
 
 class WholeAlerts:
@@ -148,6 +135,7 @@ def replay(
     as_of: datetime | None = None,
     page_size: int = 500,
     progress: ProgressFn | None = None,
+    lifetimes: Lifetimes = NEVER,
 ) -> ReplayReport:
     """Build `projections` (default: alerts) from `records` in `target_dir/views.sqlite`.
 
@@ -155,7 +143,7 @@ def replay(
     `as_of` decides which alerts count as expired (default: now).
     """
     started = time.monotonic()
-    chosen = load_projections(projections or ["alerts"])
+    chosen = load_projections(projections or ["alerts"], lifetimes=lifetimes)
     path = target_dir / "views.sqlite"
     if path.exists():
         raise ConfigurationError(f"{path} already exists; replay builds a fresh views database")

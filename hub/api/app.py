@@ -96,9 +96,15 @@ def _checks(hub: Hub) -> dict[str, dict[str, Any]]:
     except Exception as exc:
         checks["store"] = {"ok": False, "error": repr(exc)}
     try:
-        lag = hub.follower.lag()
+        head = hub.follower.stream.head()  # asked once: with the broker away it costs a timeout
+        lag, ahead = hub.follower.lag(head), hub.follower.ahead(head)
         running = hub.follower.running or not hub.settings.run_projector
-        checks["projections"] = {"ok": running, "lag": lag, "error": hub.follower.last_error}
+        checks["projections"] = {
+            "ok": running and not ahead,
+            "lag": lag,
+            "error": hub.follower.last_error
+            or (f"checkpoints past the stream's head: {ahead}" if ahead else None),
+        }
     except Exception as exc:
         checks["projections"] = {"ok": False, "error": repr(exc)}
     for worker in (hub.relay, hub.ingress):

@@ -23,7 +23,7 @@ from domain.state import AlertState
 from hub.api.conditional import conditional_response
 from hub.api.deps import HubDep
 from hub.bootstrap import Hub
-from projections.alerts import AlertQuery, get_alert, last_change, query_alerts
+from projections.alerts import AlertQuery, find_alerts, get_alert, last_change
 
 router = APIRouter(prefix="/v1")
 ALL = "all"
@@ -62,8 +62,8 @@ async def atom_feed(feed: str, request: Request, hub: HubDep) -> Response:
 def _feed_states(hub: Hub, feed: str, now: datetime) -> tuple[list[AlertState], datetime]:
     selects = (lambda _: True) if feed == ALL else hub.service.channel(feed).selects
     conn = hub.views.connect()
-    states = query_alerts(conn, AlertQuery(limit=_FEED_LIMIT), now)
-    public = [state for state in states if state.current.is_public and selects(state)]
+    query = AlertQuery(limit=_FEED_LIMIT, readable=frozenset())  # public alerts only
+    public = [state for state in find_alerts(conn, query, now).items if selects(state)]
     return public, last_change(conn, now) or _EPOCH
 
 

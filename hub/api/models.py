@@ -41,6 +41,12 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class Paged(Answer):
+    """One page of a list; `next` is the cursor of the following page (`?cursor=`), or null."""
+
+    next: str | None = Field(description="Pass as `cursor` for the next page; null: the last")
+
+
 class EventRef(Answer):
     type: str = Field(description="The recorded event's type, e.g. AlertIssued")
     version: int = Field(ge=1)
@@ -63,7 +69,7 @@ class ChannelInfo(Answer):
     media_types: list[str]
 
 
-class ChannelList(Answer):
+class ChannelList(Paged):
     items: list[ChannelInfo]
 
 
@@ -100,7 +106,7 @@ class Alert(Answer):
     )
 
 
-class AlertList(Answer):
+class AlertList(Paged):
     as_of: datetime | None
     items: list[Alert]
 
@@ -113,7 +119,7 @@ class AlertHistoryEvent(Answer):
     channel: str | None
 
 
-class AlertHistory(Answer):
+class AlertHistory(Paged):
     alert_id: UUID
     items: list[AlertHistoryEvent]
 
@@ -124,7 +130,7 @@ class ViewItem(Answer):
     native: dict[str, Any] = Field(description="The alert in the channel's own (JSON) shape")
 
 
-class ChannelView(Answer):
+class ChannelView(Paged):
     channel: str
     as_of: datetime | None
     items: list[ViewItem]
@@ -136,7 +142,7 @@ class Incident(Answer):
     alerts: list[dict[str, Any]]
 
 
-class IncidentList(Answer):
+class IncidentList(Paged):
     as_of: datetime | None
     items: list[Incident]
 

@@ -45,3 +45,10 @@ AsOf = Annotated[
         json_schema_extra={"pattern": MOMENT_PATTERN},
     ),
 ]
+
+# Paging, the same on every list: `limit` items, from the cursor a previous page's `next` gave.
+Limit = Annotated[int, Query(ge=1, le=1000, description="items per page")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=512, description="the `next` of the page before; absent: the first page"),
+]

@@ -10,31 +10,24 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from domain.alert import AlertEvent, AlertIssued
 from domain.errors import AlertNotFoundError, InvalidQueryError, PayloadTooLargeError
 from domain.model import Status
-from domain.rights import check_readable, may_read
+from domain.rights import check_readable, readable_channels
 from domain.state import Lifecycle
 from hub.api.auth import Credentials, ReaderDep, partner_of
-from hub.api.deps import HubDep
+from hub.api.deps import HubDep, ReadsDep, ServiceDep
 from hub.api.events import event_document
 from hub.api.models import Accepted, Alert, AlertHistory, AlertList, ChannelList
-from hub.api.params import AsOf
+from hub.api.params import AsOf, Cursor, Limit
 from hub.bootstrap import Hub
 from hub.service import IngestResult
-from projections.alerts import (
-    AlertQuery,
-    alert_as_of,
-    alert_document,
-    get_alert,
-    query_alerts,
-)
+from projections.alerts import AlertQuery, alert_document
+from projections.paging import decode, page_of
 
 router = APIRouter(prefix="/v1")
 _LAT = r"-?(?:90(?:\.0+)?|[0-8]?\d(?:\.\d+)?)"
 _LON = r"-?(?:180(?:\.0+)?|1[0-7]\d(?:\.\d+)?|\d{1,2}(?:\.\d+)?)"
 POINT_PATTERN = rf"^\s*{_LAT}\s*,\s*{_LON}\s*$"  # lat -90..90, lon -180..180
-MAX_OFFSET = 1_000_000  # deeper than any page a client walks; SQLite's own limit is 2**63-1
 CONFIRM_END_HEADER = "alerthub-confirm-end"
 
 
@@ -123,14 +116,17 @@ def _accept(hub: Hub, request: Request, channel: str, body: bytes, confirmed: bo
 
 
 @router.get("/channels", tags=["channels"], response_model=ChannelList)
-def list_channels(hub: HubDep) -> dict[str, Any]:
-    items = [{"name": c.name, "media_types": list(c.media_types)} for c in hub.channels.values()]
-    return {"items": items}
+def list_channels(service: ServiceDep) -> dict[str, Any]:
+    """Every installed channel (a short list fixed by what is installed: never paged)."""
+    items = [
+        {"name": c.name, "media_types": list(c.media_types)} for c in service.channels.values()
+    ]
+    return {"items": items, "next": None}
 
 
 @router.get("/alerts", tags=["alerts"], response_model=AlertList)
 def list_alerts(
-    hub: HubDep,
+    reads: ReadsDep,
     reader: ReaderDep,
     lifecycle: Literal["active", "ended", "expired", "all"] = "active",
     channel: Annotated[str | None, Query(max_length=64)] = None,
@@ -145,31 +141,33 @@ def list_alerts(
         ),
     ] = None,
     as_of: AsOf = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Canonical alerts (active by default); with `as_of`, as recorded at that moment.
+    """Canonical alerts (active by default), newest first, one page; with `as_of`, as then.
 
     The public sees Actual alerts for the Public; a partner also those of its channels.
     `geocode` finds alerts that name the code and, for a Dutch place code (`GM0363`, `VR13`,
     `PV27`), alerts whose polygons or circles overlap that place; `point` finds alerts whose area
     covers the point.
     """
-    now = as_of or datetime.now(UTC)
     query = AlertQuery(
         lifecycle=None if lifecycle == "all" else Lifecycle(lifecycle),
         channel=channel,
         geocode=geocode,
         status=status.value if status else None,
         point=None if point is None else _lat_lon(point),
+        readable=readable_channels(reader),
         limit=limit,
-        offset=offset,
+        cursor=cursor,
     )
-    states = query_alerts(hub.views.connect(), query, now, as_of, hub.geography)
-    items = [
-        alert_document(s, now) for s in states if may_read(reader, s.channels, s.current.is_public)
-    ]
-    return {"as_of": as_of, "items": items}
+    page = reads.alerts(query, as_of)
+    now = as_of or datetime.now(UTC)
+    return {
+        "as_of": as_of,
+        "items": [alert_document(s, now) for s in page.items],
+        "next": page.next,
+    }
 
 
 def _lat_lon(text: str) -> tuple[float, float]:
@@ -181,10 +179,9 @@ def _lat_lon(text: str) -> tuple[float, float]:
 
 @router.get("/alerts/{alert_id}", tags=["alerts"], response_model=Alert)
 def read_alert(
-    alert_id: UUID, hub: HubDep, reader: ReaderDep, as_of: AsOf = None
+    alert_id: UUID, reads: ReadsDep, reader: ReaderDep, as_of: AsOf = None
 ) -> dict[str, Any]:
-    conn = hub.views.connect()
-    state = get_alert(conn, alert_id) if as_of is None else alert_as_of(conn, alert_id, as_of)
+    state = reads.alert(alert_id, as_of)
     if state is None:
         raise AlertNotFoundError(f"no alert {alert_id}" + (f" as of {as_of}" if as_of else ""))
     check_readable(reader, f"alert {alert_id}", state.channels, state.current.is_public)
@@ -192,11 +189,26 @@ def read_alert(
 
 
 @router.get("/alerts/{alert_id}/events", tags=["alerts"], response_model=AlertHistory)
-def alert_events(alert_id: UUID, hub: HubDep, reader: ReaderDep) -> dict[str, Any]:
-    """The alert's history; every event names its publisher (`provenance`)."""
-    events = [e for e in hub.store.events.get(alert_id) if isinstance(e, AlertIssued | AlertEvent)]
-    if not events:
+def alert_events(
+    alert_id: UUID,
+    service: ServiceDep,
+    reader: ReaderDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The alert's events from the store, oldest first, one page; each names its publisher
+    (`provenance`). Readable as the whole alert is: public only if every message was."""
+    key = decode(cursor, 1)
+    after = int(key[0]) if key is not None else 0
+    state = service.alert_state(alert_id)
+    if state is None:
         raise AlertNotFoundError(f"no alert {alert_id}")
-    public = all(e.alert_message.is_public for e in events)
-    check_readable(reader, f"alert {alert_id}", {e.channel for e in events}, public)
-    return {"alert_id": str(alert_id), "items": [event_document(e) for e in events]}
+    public = all(m.is_public for m in state.messages)
+    check_readable(reader, f"alert {alert_id}", state.channels, public)
+    events = service.history(alert_id, after=after, limit=limit + 1)
+    page = page_of(events, limit, lambda e: (e.originator_version,))
+    return {
+        "alert_id": str(alert_id),
+        "items": [event_document(e) for e in page.items],
+        "next": page.next,
+    }

@@ -25,7 +25,7 @@ from hub.api.models import SuggestionAnswer, SuggestionList
 from hub.api.problems import PROBLEM_JSON
 from hub.bootstrap import Hub
 from hub.reviews import record_verdict, review_of, suggested_by_store
-from projections.alerts import AlertQuery, query_alerts
+from projections.alerts import AlertQuery, find_alerts
 from projections.suggestions import suggestions
 
 router = APIRouter(prefix="/v1/incidents/suggestions", tags=["incidents"])
@@ -34,7 +34,7 @@ SCOPE = 1000  # alerts compared per request: the newest of the chosen lifecycle
 
 def _current(hub: Hub, lifecycle: Lifecycle | None) -> list[Suggestion]:
     query = AlertQuery(lifecycle=lifecycle, status="Actual", limit=SCOPE)
-    states = query_alerts(hub.views.connect(), query, datetime.now(UTC))
+    states = find_alerts(hub.views.connect(), query, datetime.now(UTC)).items
     return suggestions(states, hub.geography.codes_of)
 
 

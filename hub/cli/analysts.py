@@ -43,7 +43,6 @@ from hub.analysts import (
 )
 from hub.cli.common import settings_from
 from hub.streaming.avro import AvroCodec
-from projections.alerts import AlertsProjection
 
 log = structlog.get_logger("hub.cli")
 Handler = Callable[[argparse.Namespace], int]
@@ -135,10 +134,15 @@ def replay_command(args: argparse.Namespace) -> int:
     with reading_hub(settings_from(args), configure_logs=True) as hub:
         records = window(hub.stream, args.start, args.end)
         names = args.projection or ["alerts"]
-        # The built-in alerts view with this hub's default lifetimes, as the live one has them.
-        wanted = [AlertsProjection(lifetimes=hub.lifetimes) if n == "alerts" else n for n in names]
         with _progress("replay", window_size(hub.stream, args.start)) as progress:
-            report = replay(records, wanted, args.output, as_of=args.end, progress=progress)
+            report = replay(  # with this hub's default lifetimes, as its live views have them
+                records,
+                names,
+                args.output,
+                as_of=args.end,
+                progress=progress,
+                lifetimes=hub.lifetimes,
+            )
     summary = dataclasses.asdict(report) | {"path": str(report.path)}
     sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     return 0

@@ -118,18 +118,26 @@ def ingest(args: argparse.Namespace) -> int:
     rejected = 0
     try:
         for path in args.files:
-            rejected += _ingest_file(hub, args.channel, Path(path), args.media_type)
+            rejected += _ingest_file(
+                hub, args.channel, Path(path), args.media_type, confirm_end=args.confirm_end
+            )
         hub.follower.catch_up()
     finally:
         hub.close()
     return 1 if rejected else 0
 
 
-def _ingest_file(hub: Hub, channel: str, path: Path, media_type: str | None) -> int:
+def _ingest_file(
+    hub: Hub, channel: str, path: Path, media_type: str | None, *, confirm_end: bool
+) -> int:
     content_type = media_type or MEDIA_TYPES_BY_SUFFIX.get(path.suffix, "application/octet-stream")
     try:
         result = hub.service.ingest(
-            channel, path.read_bytes(), content_type, publisher=Publisher.operator(operator())
+            channel,
+            path.read_bytes(),
+            content_type,
+            publisher=Publisher.operator(operator()),
+            confirm_end=confirm_end,
         )
     except (AlertHubError, OSError) as exc:
         log.error("ingest.rejected", file=str(path), error=type(exc).__name__, detail=str(exc))
@@ -227,6 +235,11 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("channel", help="channel name, e.g. cap")
             cmd.add_argument("files", nargs="+", help="native message files")
             cmd.add_argument("--media-type", help="override the media type guessed from the suffix")
+            cmd.add_argument(
+                "--confirm-end",
+                action="store_true",
+                help="a feed snapshot may end most of the channel's alerts at once: you mean it",
+            )
         if name == "schema":
             cmd.add_argument("action", choices=["check"], help="what to do")
             cmd.add_argument("candidate", nargs="?", type=Path, help="candidate .avsc")

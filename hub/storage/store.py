@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, PersistenceError, StoredEvent
 
 from domain.alert import ALERT_EVENTS
 from domain.errors import UnavailableError
+from domain.feed import ChannelFeed
 from hub.privacy.sealing import Sealer, SealingMapper
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
-from hub.storage.postgres import CONNECT_TIMEOUT_S, probe, schema_lock
+from hub.storage.postgres import CONNECT_TIMEOUT_S, PostgresViewDatabase, probe, schema_lock
+from projections.database import ViewDatabase
 
 
 class EventStore(Application[UUID]):
@@ -30,6 +32,12 @@ class EventStore(Application[UUID]):
 
     name = "AlertHub"  # pinned: it is the tracking key and the env prefix
     env: ClassVar[dict[str, str]] = {}
+    # A channel's feed lives as long as the channel: a snapshot every 100 events keeps loading it
+    # (once per feed snapshot ingested) short however long its history grows.
+    snapshotting_intervals = {ChannelFeed: 100}  # noqa: RUF012 - the base class declares it
+    # The database beside the events (the same file or database), for what counts in this
+    # store's log: its id and the relay's position. Set by the `open_*_store` functions.
+    home: ViewDatabase
 
     def __init__(self, env: dict[str, str], sealer: Sealer | None = None) -> None:
         self._sealer = sealer
@@ -54,11 +62,34 @@ class EventStore(Application[UUID]):
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
+    def store_id(self) -> str:
+        """This store's id: random, given on first use, kept beside the events.
+
+        A view's position in the embedded stream is a notification id of one particular store;
+        the id says which, so positions counted in another store (a replaced file, a restored
+        backup of another hub) are never mistaken for positions in this one. It is kept out of
+        the notification log: an event there would be a position no view ever applies.
+        """
+        with self.home.schema_transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS store_identity (one INTEGER PRIMARY KEY"
+                " CHECK (one = 1), store_id TEXT NOT NULL)"
+            )
+            conn.execute(
+                "INSERT INTO store_identity VALUES (1, ?) ON CONFLICT (one) DO NOTHING",
+                (uuid4().hex,),
+            )
+            return str(conn.execute("SELECT store_id FROM store_identity").fetchone()[0])
+
+    def close(self) -> None:
+        self.home.close()
+        super().close()
+
 
 def open_sqlite_store(path: Path, sealer: Sealer | None = None) -> EventStore:
     """An event store on a SQLite file; the file and its folder are created on first use."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return EventStore(
+    store = EventStore(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
@@ -66,6 +97,8 @@ def open_sqlite_store(path: Path, sealer: Sealer | None = None) -> EventStore:
         },
         sealer=sealer,
     )
+    store.home = ViewDatabase(path)
+    return store
 
 
 def open_postgres_store(url: DatabaseUrl, sealer: Sealer | None = None) -> EventStore:
@@ -90,11 +123,13 @@ def open_postgres_store(url: DatabaseUrl, sealer: Sealer | None = None) -> Event
     }
     try:
         with schema_lock(url):
-            return EventStore(env=env, sealer=sealer)
+            store = EventStore(env=env, sealer=sealer)
     except PersistenceError as exc:
         raise UnavailableError(
             f"cannot open the event store at {url}: {exc}", reason="database-unreachable"
         ) from exc
+    store.home = PostgresViewDatabase(url)
+    return store
 
 
 def open_store(settings: Settings, sealer: Sealer | None = None) -> EventStore:

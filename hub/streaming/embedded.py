@@ -22,6 +22,14 @@ class EmbeddedStream:
         self.store = store
         self.topics = store.alert_topics
         self._to_event = store.to_sealed_event if sealed else store.mapper.to_domain_event
+        self._identity: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """`embedded:<store id>`: positions here are notification ids of this one store."""
+        if self._identity is None:
+            self._identity = f"embedded:{self.store.store_id()}"
+        return self._identity
 
     def read(self, after: Checkpoint, limit: int = 500) -> list[StreamRecord]:
         notifications = self.store.recorder.select_notifications(

@@ -38,14 +38,29 @@ class Follower(Worker):
         self._advanced = threading.Condition()
         self._applied: dict[str, dict[int, int]] = {}  # what this process's step() applied
         for projection in self.projections:
-            install(db, projection)
+            install(db, projection, stream.identity)
 
     def checkpoints(self) -> dict[str, dict[int, int]]:
         return {p.name: self.db.checkpoint(p.name) for p in self.projections}
 
-    def lag(self) -> dict[str, int]:
-        head = self.stream.head()
+    def lag(self, head: Mapping[int, int] | None = None) -> dict[str, int]:
+        """Per projection, how far behind `head` (asked of the stream when not given)."""
+        head = self.stream.head() if head is None else head
         return {name: lag(head, at) for name, at in self.checkpoints().items()}
+
+    def ahead(self, head: Mapping[int, int] | None = None) -> dict[str, list[int]]:
+        """Projections whose checkpoint is past the head of a partition, and which partitions.
+
+        A view cannot have applied what the stream does not hold: the topic was recreated or
+        truncated under it. Such a view would skip the new events at those offsets, so the hub
+        is not ready until it is rebuilt.
+        """
+        head = self.stream.head() if head is None else head
+        found = {
+            name: sorted(p for p, pos in at.items() if p in head and pos > head[p])
+            for name, at in self.checkpoints().items()
+        }
+        return {name: partitions for name, partitions in found.items() if partitions}
 
     def step(self) -> int:
         """Apply one page to every projection; returns how many records were read.

@@ -25,6 +25,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from hub.streaming.codec import EventCodec
+from hub.streaming.topics import cluster_id
 from projections.stream import Checkpoint, StreamRecord
 
 log = structlog.get_logger(__name__)
@@ -49,6 +50,8 @@ class KafkaStream:
         poll_timeout_ms: int = 500,
     ) -> None:
         self.topic, self.codec, self.poll_timeout_ms = topic, codec, poll_timeout_ms
+        self.bootstrap = bootstrap
+        self._identity: str | None = None
         self.group_id = group_id
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -72,6 +75,13 @@ class KafkaStream:
         self._last_head: dict[int, int] = {}
         self._lock = threading.RLock()
         self._probe_lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        """`kafka:<cluster id>/<topic>`: offsets count in one topic of one cluster."""
+        if self._identity is None:
+            self._identity = f"kafka:{cluster_id(self.bootstrap)}/{self.topic}"
+        return self._identity
 
     def _all(self) -> list[TopicPartition]:
         if not self._partitions:

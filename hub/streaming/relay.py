@@ -1,6 +1,8 @@
 """The relay: every recorded alert event onto the canonical Kafka topic, at least once.
 
-It reads the store's notification log (the embedded stream) past its own position, publishes a
+Its position is kept in the event store's own database (it counts that store's notifications) and
+bound to the cluster and topic it publishes to. It reads the store's notification log (the
+embedded stream) past that position, publishes a
 page with an idempotent producer (acks=all, key = alert id, so one alert stays in one partition
 and in order), waits for every delivery, and only then records the new position. A crash between
 delivery and that record re-sends a page: consumers skip what they have applied. A broker outage
@@ -58,6 +60,7 @@ class Relay(Worker):
         producer: ProducerFactory,
         topic: str,
         *,
+        destination: str,
         page_size: int = 1000,
         lease: Lease = always,
     ) -> None:
@@ -65,9 +68,24 @@ class Relay(Worker):
         self.lease = lease
         self.source, self.positions, self.codec = source, positions, codec
         self.topic, self.page_size = topic, page_size
+        self.destination = destination  # the stream it publishes to: cluster id and topic
+        self.claim()
         self._make_producer = producer
         self._producer: KafkaProducer | None = None
         self._published = threading.Condition()
+
+    def claim(self) -> None:
+        """Bind the relay's position to the topic it publishes to.
+
+        The position lives with the event store (it counts notifications of that store). It is
+        bound to the cluster and topic it was published to: pointed at another topic, the relay
+        publishes the whole log again, from the start.
+        """
+        with self.positions.transaction() as conn:
+            bound = self.positions.stream_of(self.name, conn)
+            if bound is not None and bound != self.destination:
+                self.positions.forget(conn, self.name)
+            self.positions.bind(conn, self.name, self.destination)
 
     def checkpoint(self) -> dict[int, int]:
         return self.positions.checkpoint(self.name)

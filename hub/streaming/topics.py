@@ -44,6 +44,15 @@ def ingress_source(topic: str) -> tuple[str, str | None]:
     return channel, partner or None
 
 
+def cluster_id(bootstrap: str) -> str:
+    """The Kafka cluster's own id: with the topic, it names the stream offsets count in."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="alerthub-admin")
+    try:
+        return str(admin.describe_cluster()["cluster_id"])
+    finally:
+        admin.close()
+
+
 @dataclass(frozen=True)
 class Durability:
     """What the hub asks of its topics; `None` means "derive from the cluster" (module doc)."""

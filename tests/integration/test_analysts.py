@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from hub.analysts import (
     WholeAlerts,
     export,
     load_projections,
+    projection_names,
     reading_hub,
     replay,
     shadow,
@@ -48,7 +49,6 @@ from hub.settings import load_settings
 from hub.streaming.avro import AvroCodec
 from hub.streaming.embedded import EmbeddedStream
 from projections.alerts import AlertQuery, AlertsProjection, find_alerts
-from projections.alerts import alerts_as_of as view_as_of
 from projections.stream import Event, StreamRecord
 from tests.conftest import EXAMPLES, HubFactory
 from tests.integration.kafka_helpers import eventually, kafka_settings
@@ -194,14 +194,14 @@ def test_a_replay_rebuilds_the_live_view_elsewhere(
     hub.follower.catch_up()
     live = find_alerts(
         hub.views.connect(), AlertQuery(lifecycle=None, limit=1000), datetime.now(UTC)
-    )
+    ).items
     before = digest(hub.settings.data_dir)
     alerts = AlertsProjection(lifetimes=hub.lifetimes)  # as the live view assumes expiries
     report = replay(window(hub.stream), [alerts], tmp_path / "replayed")
     assert digest(hub.settings.data_dir) == before
     with sqlite3.connect(report.path) as conn:
         conn.row_factory = sqlite3.Row
-        rebuilt = find_alerts(conn, AlertQuery(lifecycle=None, limit=1000), datetime.now(UTC))
+        rebuilt = find_alerts(conn, AlertQuery(lifecycle=None, limit=1000), datetime.now(UTC)).items
     assert sorted(rebuilt, key=str) == sorted(live, key=str)
     assert (report.alerts, report.events, report.skipped) == (len(live), 8, 0)
     assert report.ended == sum(s.ended is not None for s in live) == 1
@@ -244,10 +244,12 @@ def test_projection_plugins_are_found_through_their_entry_point_group(
 ) -> None:
     hub, _ = history
     plugin = EntryPoint("counting", f"{__name__}:CountingProjection", PROJECTION_GROUP)
-    found = load_projections(["alerts", "counting"], [plugin])
+    installed = [*entry_points(group=PROJECTION_GROUP), plugin]
+    assert projection_names(installed) == ["alerts", "counting", "incidents", "places", "views"]
+    found = load_projections(["alerts", "counting"], installed)
     assert [p.name for p in found] == ["alerts", "counting"]
     with pytest.raises(ConfigurationError, match="no projection named 'nope'"):
-        load_projections(["nope"], [plugin])
+        load_projections(["nope"], installed)
     report = replay(window(hub.stream), found, tmp_path / "plugin")
     assert report.projections == ("alerts", "counting")
     assert report.tables["event_counts"] == len({type(r.event) for r in window(hub.stream)})
@@ -326,7 +328,8 @@ def test_notebook_alerts_as_of_matches_the_view(
     hub.follower.catch_up()
     moment = batches[2][-1].event.timestamp
     folded = alerts_as_of(moment, data_dir=hub.settings.data_dir)
-    viewed = view_as_of(hub.views.connect(), moment)
+    everything = AlertQuery(lifecycle=None, limit=1000)
+    viewed = find_alerts(hub.views.connect(), everything, moment, as_of=moment).items
     assert sorted(folded, key=lambda s: str(s.alert_id)) == sorted(
         viewed, key=lambda s: str(s.alert_id)
     )

@@ -50,9 +50,14 @@ def test_ingest_status_and_rebuild(tmp_path: Path) -> None:
     assert status.returncode == 0, status.stderr
     shown = json.loads(status.stdout)
     rows = {row["projection"]: row for row in shown["projections"]}
-    assert set(rows) == {"alerts", "views", "places"}
+    assert set(rows) == {"alerts", "views", "incidents", "places"}
     assert shown["next_erasure"] is None  # no retention set
     assert all((row["lag"], row["deadletters"]) == (0, 0) for row in rows.values())
+    for name in rows:  # every projection that status lists can be replayed
+        out = str(Path(data).parent / f"replay-{name}")
+        replayed = alerthub("replay", "--projection", name, "--output", out, "--data-dir", data)
+        assert replayed.returncode == 0, replayed.stderr
+        assert json.loads(replayed.stdout)["projections"] == [name]
     rebuilt = alerthub("projections", "rebuild", "--all", "--data-dir", data)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "rebuild.done" in rebuilt.stderr

@@ -57,7 +57,7 @@ def test_views_follow_the_topic_with_read_your_writes(
     hub.start()
     result = hub.service.ingest("cap", CAP[0].read_bytes(), "application/cap+xml")
     assert hub.wait_for_views(result.position, timeout=30)
-    assert hub.follower.lag() == {"alerts": 0, "views": 0, "places": 0}
+    assert hub.follower.lag() == {"alerts": 0, "views": 0, "incidents": 0, "places": 0}
 
 
 def test_messages_accepted_while_the_broker_is_down_arrive_when_it_returns(

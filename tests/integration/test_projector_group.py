@@ -79,6 +79,6 @@ def test_two_projectors_share_the_work_and_survive_a_kill(
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
-    states = find_alerts(hub.views.connect(), AlertQuery(lifecycle=None, limit=1000), T0)
+    states = find_alerts(hub.views.connect(), AlertQuery(lifecycle=None, limit=1000), T0).items
     assert len(states) == 60
     assert {s.version for s in states} == {2}  # each event applied exactly once

@@ -12,17 +12,18 @@ from hub.storage.postgres import PostgresViewDatabase
 from hub.streaming.embedded import EmbeddedStream
 from projections.alerts import AlertsProjection
 from projections.base import apply_page, deadletters, install
+from projections.channel_views import ChannelViewsProjection
 from projections.database import Connection, ViewDatabase
+from projections.incidents import IncidentsProjection
+from projections.places import PlacesProjection
 from projections.rebuild import rebuild
 from tests.conftest import EXAMPLES, HubFactory
 
 TABLES = (
-    "alerts",
-    "alert_channels",
-    "alert_geocodes",
-    "alert_versions",
-    "view_states",
-    "channel_views",
+    *AlertsProjection.tables,
+    *ChannelViewsProjection.tables,
+    *IncidentsProjection.tables,
+    *PlacesProjection.tables,
 )
 
 
@@ -58,7 +59,7 @@ def test_rebuilt_view_is_identical_to_the_live_one(make_hub: HubFactory) -> None
     before = snapshot(hub.views.connect())
     assert before["alerts"]
     assert before["channel_views"]
-    for index in (0, 1, 2):  # alerts, every channel's materialized view, places
+    for index in range(4):  # alerts, incidents, places, every channel's materialized view
         report = rebuild(
             hub.views,
             EmbeddedStream(hub.store),

@@ -208,18 +208,15 @@ def test_snapshot_ends_vanished_threads() -> None:
     inbox.apply(cap(message("k1"), thread="cap:1"))
     inbox.apply(cap(message("k2"), thread="cap:2"))
 
-    def open_threads(channel: str) -> list:  # type: ignore[type-arg]
-        return [a.state for a in inbox.alerts.values() if a.state.ended is None]
-
     snapshot = EndMissingAlerts(channel="cap", present=frozenset({"cap:2"}))
-    inbox.apply_all([snapshot], now=T0 + timedelta(hours=1), open_threads=open_threads)
+    inbox.apply_all([snapshot], now=T0 + timedelta(hours=1))
     ended = {a.state.thread: a.state.ended for a in inbox.alerts.values()}
     assert ended["cap:2"] is None
     assert ended["cap:1"] is not None
     assert ended["cap:1"].outcome is Outcome.RESOLVED
     # The same snapshot again changes nothing.
     versions = {aid: a.version for aid, a in inbox.alerts.items()}
-    inbox.apply_all([snapshot], now=T0 + timedelta(hours=2), open_threads=open_threads)
+    inbox.apply_all([snapshot], now=T0 + timedelta(hours=2))
     assert {aid: a.version for aid, a in inbox.alerts.items()} == versions
 
 
