@@ -59,6 +59,25 @@ def test_personal_fields_are_only_ciphertext_on_disk(make_hub: HubFactory) -> No
     assert files_holding(data, "Amersfoort")  # non-personal fields stay readable for statistics
 
 
+def test_erasure_reaches_the_history_the_views_keep(make_hub: HubFactory) -> None:
+    """As of before the erasure: the alert reads scrubbed, a channel's rendering reads erased."""
+    hub = make_hub()
+    person = unique_person()
+    alert_id = post(hub, burgernet_action(person, ended=True))
+    before = datetime.now(UTC)
+    assert hub.eraser.erase(alert_id, by="admin:test", reason="closed case") is not None
+    hub.follower.catch_up()
+    then = hub.reads.alert(alert_id, as_of=before)
+    assert then is not None
+    assert person not in then.model_dump_json()
+    assert then.current.info[0].areas[0].description == "Amersfoort"  # statistics kept
+    shown = hub.reads.view("burgernet", None, as_of=before, limit=1000).items
+    (item,) = [i for i in shown if i["alert_id"] == str(alert_id)]
+    assert (item["native"], item["lost"]) == ({}, [ERASED])
+    incident = hub.reads.incidents(None, as_of=before).items[0]
+    assert person not in str(incident)
+
+
 def test_erasure_leaves_no_byte_and_keeps_the_statistics(make_hub: HubFactory) -> None:
     hub = make_hub()
     person = unique_person()
