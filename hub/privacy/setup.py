@@ -81,7 +81,7 @@ def open_key_store(settings: Settings) -> SqlKeyStore:
 def _sealed_events_in(path: Path) -> bool:
     if not path.exists():
         return False
-    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
         try:
             row = conn.execute(
                 f"SELECT 1 FROM {EVENTS_TABLE} WHERE instr(state, ?) > 0 LIMIT 1", (SEALED_MARK,)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -23,6 +24,7 @@ from domain.personal import ERASED, SEALED
 from domain.provenance import OPERATOR
 from hub.bootstrap import Hub
 from hub.privacy.keystore import KeyStoreCorruptError, MasterKeyError
+from hub.privacy.setup import open_key_store
 from hub.security.recheck import originals
 from projections.alerts import alert_document, get_alert
 from tests.conftest import HubFactory
@@ -259,3 +261,18 @@ def test_an_event_store_from_before_sealing_gets_a_new_key_store(make_hub: HubFa
     again = make_hub()
     assert again.registry.partner_named("vr13") is not None
     assert (again.settings.data_dir / "keys.sqlite").exists()
+
+
+def test_a_lost_key_store_is_noticed_in_a_relative_data_dir(
+    make_hub: HubFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` keeps its files in the relative `var`: the check must read the store there too."""
+    hub = make_hub()
+    post(hub, burgernet_action(unique_person()))
+    hub.close()
+    for path in hub.settings.data_dir.glob("keys.sqlite*"):
+        path.unlink()
+    monkeypatch.chdir(hub.settings.data_dir.parent)
+    relative = hub.settings.model_copy(update={"data_dir": Path(hub.settings.data_dir.name)})
+    with pytest.raises(KeyStoreCorruptError, match="holds sealed events"):
+        open_key_store(relative)
