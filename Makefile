@@ -22,6 +22,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(BIN)/python -m bench.soak --minutes 1
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

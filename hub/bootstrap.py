@@ -30,6 +30,7 @@ from hub.security.registry import PartnerRegistry
 from hub.service import IngestService
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
+from hub.storage.health import StorageHealth
 from hub.storage.postgres import (
     PROJECTOR_LEASE,
     RELAY_LEASE,
@@ -160,6 +161,7 @@ def bootstrap(
         snapshot_limit=SnapshotLimit(
             max_share=settings.snapshot_end_max_share, min_count=settings.snapshot_end_min_count
         ),
+        storage=StorageHealth(settings.data_dir, settings.min_free_disk_mib * 1024 * 1024),
     )
     metrics = Metrics(found)
     leases = Leases.for_settings(settings)

@@ -13,13 +13,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    RecordConflictError,
+    Recording,
+)
 
 from adapters.base import Channel, media_type_of
 from domain.alert import Alert, AlertEvent, AlertIssued
@@ -40,6 +46,7 @@ from domain.state import AlertState
 from hub.commits import GroupCommit, Ticket
 from hub.limits import Limits
 from hub.security.signatures import check_signature, pinned_certificates
+from hub.storage.health import StorageHealth
 from hub.storage.store import EventStore
 
 log = structlog.get_logger(__name__)
@@ -95,6 +102,7 @@ class IngestService:
         max_attempts: int = 32,
         limits: Limits | None = None,
         snapshot_limit: SnapshotLimit | None = None,
+        storage: StorageHealth | None = None,
     ) -> None:
         self.store = store
         self.snapshot_limit = snapshot_limit or SnapshotLimit()
@@ -103,6 +111,7 @@ class IngestService:
         self.max_attempts = max_attempts
         self.limits = limits or Limits()
         self.commits: GroupCommit[IngestResult] = GroupCommit(self._settle)
+        self.storage = storage
 
     def channel(self, name: str) -> Channel:
         try:
@@ -183,6 +192,8 @@ class IngestService:
     ) -> IngestResult:
         """Decide and record one message's instructions, in a transaction shared with the
         messages ingested at the same moment (`hub.commits`), and answer once it committed."""
+        if self.storage is not None:
+            self.storage.check_room()
         try:
             return self.commits.submit(Work(instructions, received, publisher, confirm_end))
         except (OperationalError, InterfaceError) as exc:
@@ -301,7 +312,7 @@ class IngestService:
         accepted = [{a.alert_id: a for a in result.accepted} for result in results]
         # Originals, then receipts and channel feeds, then alerts: the last notification of the
         # transaction (and of each message) is an alert event, the position a reader waits for.
-        recordings = self.store.save(
+        recordings = self._record(
             *(original for kept in originals for original in kept),
             *(receipt for inbox, _ in decided for receipt in inbox.receipts.values()),
             *(feed for inbox, _ in decided for feed in inbox.feeds.values()),
@@ -317,6 +328,19 @@ class IngestService:
                     RecordedEvent(type(event).__name__, event.originator_version)
                 )
         return results
+
+    def _record(self, *items: Any) -> list[Recording[UUID]]:
+        """One transaction; a storage failure (disk full, read-only...) is `UnavailableError`."""
+        try:
+            recordings = self.store.save(*items)
+        except PersistenceError as exc:
+            unavailable = self.storage.unavailable(exc) if self.storage else None
+            if unavailable is None or isinstance(exc, RecordConflictError):
+                raise
+            raise unavailable from exc
+        if self.storage is not None:
+            self.storage.succeeded()
+        return recordings
 
 
 @dataclass(frozen=True)

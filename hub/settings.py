@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     http_keep_alive_timeout: int = Field(
         default=5, ge=1, description="Seconds an idle keep-alive connection stays open"
     )
+    sse_max_clients: int = Field(
+        default=500, ge=1, description="Most open /v1/stream connections; more get 503"
+    )
+    sse_ping_seconds: int = Field(
+        default=15, ge=1, description="Seconds between keep-alive comments on an idle stream"
+    )
+    sse_send_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a stream client may take no data before it is dropped",
+    )
     max_polygon_points: int = Field(
         default=5_000, ge=4, description="Most points in one polygon; more gets 422"
     )
@@ -57,6 +68,9 @@ class Settings(BaseSettings):
     max_resources: int = Field(default=16, ge=0, description="Most resources in one info block")
     max_text_chars: int = Field(
         default=8_192, ge=256, description="Longest headline, description, instruction..."
+    )
+    min_free_disk_mib: int = Field(
+        default=64, ge=0, description="Below this many MiB free for the data, writes get 503"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = Field(

@@ -8,19 +8,31 @@ with `ON CONFLICT`), so the same code runs on both.
 
 Deleted and overwritten rows are zeroed (`secure_delete`) and `scrub` empties the WAL, so an
 erased alert's old rows leave no bytes behind in the SQLite file.
+
+Views are disposable: the event store is the truth. A views file that is corrupt (its header or
+any page: `PRAGMA quick_check` at start, and again when a read meets a malformed page) or from
+an incompatible version (`PRAGMA user_version`) is moved aside (kept, renamed with the reason
+and a time, for a post-mortem) and a fresh file takes its place; the projections then rebuild
+it from the stream, and `rebuilding` stays true until they have caught up.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+import structlog
+
 from domain.errors import AlertHubError
 from projections.dialect import upsert
+
+log = structlog.get_logger(__name__)
+VERSION = 1  # raise it when a change to the view tables needs a rebuild
 
 
 class PositionConflictError(AlertHubError):
@@ -62,11 +74,13 @@ POSITION_STREAMS_TABLE = (
 class ViewDatabase:
     """The views' SQLite file, with a `positions` table shared by every projection.
 
-    Subclasses change where connections come from (`connect`, `close`) and the two statements
-    that differ between engines; everything else is shared.
+    Subclasses change where connections come from (`connect`, `close`), the statements that
+    differ between engines, and whether a file can be healed (`heal`); everything else is shared.
     """
 
     begin = "BEGIN IMMEDIATE"  # take the write lock at once: no upgrade deadlock between writers
+    suspect = False  # a read met a malformed page: check (and heal) soon
+    rebuilding = False  # a fresh file replaced a bad one; true until the projections caught up
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,12 +88,64 @@ class ViewDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._generation = 0  # bumped when the file is replaced: threads reconnect
+        if problem := self._problem():
+            self._move_aside(problem)
         self.create_positions()
+
+    def _problem(self) -> str | None:
+        """What is wrong with the file, if anything: corrupt, or from an incompatible version."""
+        if not self.path.exists():
+            return None
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                checks = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            return f"corrupt ({exc})"
+        if checks != ["ok"]:
+            return f"corrupt ({'; '.join(checks[:3])})"
+        if version not in {0, VERSION}:
+            return f"incompatible (version {version}, this hub keeps {VERSION})"
+        return None
+
+    def _move_aside(self, problem: str) -> None:
+        """Keep the bad file for a post-mortem and start an empty one, to be rebuilt."""
+        self._close_connections()
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        kind = problem.split(" ", 1)[0]
+        for suffix in ("", "-wal", "-shm"):
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                source.rename(self.path.with_name(f"{self.path.name}.{kind}-{stamp}{suffix}"))
+        self.rebuilding = True
+        log.error("views.moved_aside", path=str(self.path), problem=problem)
+
+    def heal(self) -> bool:
+        """Check the file after a read met a malformed page; True when it was replaced."""
+        if not self.suspect:
+            return False
+        self.suspect = False
+        problem = self._problem()
+        if problem is None:
+            return False
+        self._move_aside(problem)
+        self.create_positions()
+        return True
 
     def create_positions(self) -> None:
         with self.schema_transaction() as conn:
             conn.execute(POSITIONS_TABLE)
             conn.execute(POSITION_STREAMS_TABLE)
+            self.mark_version(conn)
+
+    @staticmethod
+    def mark_version(conn: Connection) -> None:
+        """Write the views' layout version into the file (checked by `_problem` at start)."""
+        conn.execute(f"PRAGMA user_version={VERSION}")
 
     def schema_transaction(self) -> AbstractContextManager[Connection]:
         """A transaction that creates tables (one at a time where several processes start)."""
@@ -87,6 +153,9 @@ class ViewDatabase:
 
     def connect(self) -> Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "generation", None) != self._generation:
+            conn.close()  # the file was replaced under this thread
+            conn = None
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
@@ -94,7 +163,7 @@ class ViewDatabase:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
+            self._local.conn, self._local.generation = conn, self._generation
             with self._lock:
                 self._connections.append(conn)
         return conn
@@ -186,6 +255,12 @@ class ViewDatabase:
         an erasure rewrote them) leave the disk. False while a reader still holds them."""
         busy, _, _ = self.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy
+
+    def _close_connections(self) -> None:
+        """Forget every thread's connection; each reconnects on its next use."""
+        with self._lock:
+            self._generation += 1
+            self._connections.clear()
 
     def close(self) -> None:
         with self._lock:

@@ -168,5 +168,5 @@ class Health(Answer):
 
 
 class Readiness(Answer):
-    status: Literal["ready", "degraded", "not ready"]
+    status: Literal["ready", "degraded", "not ready", "rebuilding"]
     checks: dict[str, dict[str, Any]]

@@ -144,7 +144,7 @@ def _allowed(request: Request) -> list[str]:
     return sorted(methods)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("request.crashed", error=type(exc).__name__)
     return problem(request, 500, "internal-error", "an unexpected error occurred; it was logged")
 
@@ -155,4 +155,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _store_lost)
     app.add_exception_handler(RequestValidationError, _query_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from hub.api.auth import PartnerDep
+from hub.api.deps import HubDep
 from hub.subscriptions.model import SubscriptionRequest
 from hub.subscriptions.service import SubscriptionService
 
@@ -28,12 +29,21 @@ def get_subscriptions(request: Request) -> SubscriptionService:
 ServiceDep = Annotated[SubscriptionService, Depends(get_subscriptions)]
 
 
+def room_to_write(hub: HubDep) -> None:
+    """A change to subscriptions waits, like a message, while the disk is (nearly) full: 503."""
+    if hub.service.storage is not None:
+        hub.service.storage.check_room()
+
+
+Writes = [Depends(room_to_write)]
+
+
 def _owner(partner: PartnerDep) -> str | None:
     """Whose subscriptions the caller may see: its own, or everyone's for an administrator."""
     return None if partner.rights.admin else partner.name
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=Writes)
 def create(body: SubscriptionRequest, partner: PartnerDep, service: ServiceDep) -> dict[str, Any]:
     sub = service.create(partner.name, body)
     secret = service.secret(sub.subscription_id) if body.target.webhook is not None else None
@@ -50,19 +60,19 @@ def show(subscription_id: UUID, partner: PartnerDep, service: ServiceDep) -> dic
     return service.store.get(subscription_id, _owner(partner)).document()
 
 
-@router.post("/{subscription_id}/pause")
+@router.post("/{subscription_id}/pause", dependencies=Writes)
 def pause(subscription_id: UUID, partner: PartnerDep, service: ServiceDep) -> dict[str, Any]:
     service.pause(_owner(partner), subscription_id)
     return service.store.get(subscription_id).document()
 
 
-@router.post("/{subscription_id}/resume")
+@router.post("/{subscription_id}/resume", dependencies=Writes)
 def resume(subscription_id: UUID, partner: PartnerDep, service: ServiceDep) -> dict[str, Any]:
     service.resume(_owner(partner), subscription_id)
     return service.store.get(subscription_id).document()
 
 
-@router.delete("/{subscription_id}", status_code=204)
+@router.delete("/{subscription_id}", status_code=204, dependencies=Writes)
 def delete(subscription_id: UUID, partner: PartnerDep, service: ServiceDep) -> Response:
     service.delete(_owner(partner), subscription_id)
     return Response(status_code=204)
@@ -79,7 +89,7 @@ def deliveries(
     return {"items": service.store.deliveries(subscription_id, limit)}
 
 
-@router.post("/{subscription_id}/deliveries/replay")
+@router.post("/{subscription_id}/deliveries/replay", dependencies=Writes)
 def replay(subscription_id: UUID, partner: PartnerDep, service: ServiceDep) -> dict[str, Any]:
     """Queue the dead letters again and resume the subscription (after the receiver is fixed)."""
     return {"requeued": service.replay_dead_letters(_owner(partner), subscription_id)}

@@ -177,6 +177,14 @@ class PostgresViewDatabase(ViewDatabase):
         if not conn.broken:
             conn.execute("ROLLBACK")
 
+    @staticmethod
+    def mark_version(conn: Connection) -> None:
+        """Nothing to mark: a SQLite file's version pragma has no PostgreSQL counterpart."""
+
+    def heal(self) -> bool:
+        """Never replaced here: the server keeps its own pages whole (a file is SQLite's case)."""
+        return False
+
     def index_names(self, conn: Connection, prefix: str) -> list[str]:
         rows = conn.execute(
             "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"

@@ -10,11 +10,15 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
+import structlog
+
 from domain.alert import PersonalDataErased
 from hub.worker import Lease, Worker, always
 from projections.base import Projection, apply_records, install
 from projections.database import ViewDatabase
 from projections.stream import EventStream, StreamRecord, lag, reached
+
+log = structlog.get_logger(__name__)
 
 
 class Follower(Worker):
@@ -68,9 +72,13 @@ class Follower(Worker):
         Projections that are level (the usual case) share one read of the page, and every
         projection's rows and checkpoint commit in one transaction: per-page costs are paid
         once, not once per projection.
+
+        A views file found corrupt is replaced first (`_heal`); the views stop `rebuilding` once
+        a step finds nothing more to apply.
         """
         if not self.lease():
             return 0
+        self._heal()
         pages: dict[tuple[tuple[int, int], ...], list[StreamRecord]] = {}
         work: list[tuple[Projection, list[StreamRecord]]] = []
         for projection in self.projections:
@@ -97,7 +105,19 @@ class Follower(Worker):
                             record.position, applied.get(record.partition, -1)
                         )
                 self._advanced.notify_all()
+        if not work and self.db.rebuilding:
+            self.db.rebuilding = False
+            log.info("views.rebuilt", path=str(self.db.path))
         return sum(len(page) for _, page in work)
+
+    def _heal(self) -> None:
+        """Replace a views file found corrupt (`ViewDatabase.heal`); the projections then start
+        again from the beginning of the stream."""
+        if self.db.heal():
+            with self._advanced:
+                self._applied.clear()  # what was applied went with the old file
+            for projection in self.projections:
+                install(self.db, projection)
 
     def catch_up(self) -> None:
         """Apply everything recorded so far (the CLI and tests use this)."""

@@ -19,12 +19,13 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
-from domain.errors import AlertHubError, ContentionError, UnauthenticatedError
+from domain.errors import AlertHubError, ContentionError, UnauthenticatedError, UnavailableError
 from domain.provenance import AuthMethod, Provenance
 from domain.rights import Publisher
 from hub.metrics import Metrics
 from hub.security.registry import PartnerRegistry
 from hub.service import IngestService
+from hub.streaming.client_options import RECONNECT
 from hub.streaming.topics import DEADLETTER, INGRESS_PATTERN, ingress_source
 from hub.worker import Worker
 
@@ -68,11 +69,15 @@ class Ingress(Worker):
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=3_000,
                 metadata_max_age_ms=30_000,  # how soon a new partner's topic is subscribed
+                **RECONNECT,
             )
             self._consumer.subscribe(pattern=INGRESS_PATTERN)
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap, client_id="alerthub-deadletter", acks="all"
+                bootstrap_servers=self.bootstrap,
+                client_id="alerthub-deadletter",
+                acks="all",
+                **RECONNECT,
             )
         return self._consumer, self._producer
 
@@ -113,8 +118,8 @@ class Ingress(Worker):
                 content_type,
                 publisher=self.publisher(partner, record.topic),
             )
-        except ContentionError:
-            raise
+        except (ContentionError, UnavailableError):
+            raise  # not the message's fault: left uncommitted, retried once storage is back
         except AlertHubError as exc:
             self._dead_letter(record, producer, channel, exc)
             self.metrics.message(channel, exc)

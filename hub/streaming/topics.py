@@ -19,6 +19,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource
 from kafka.errors import TopicAlreadyExistsError
 
+from hub.streaming.client_options import RECONNECT
+
 log = structlog.get_logger(__name__)
 
 INGRESS_PREFIX = "alerthub.ingress."
@@ -72,7 +74,7 @@ def ensure_topics(
     bootstrap: str, names: Iterable[str], durability: Durability, *, canonical: str
 ) -> list[str]:
     """Create each missing topic with `durability`; return how existing ones contradict it."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="alerthub-admin")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="alerthub-admin", **RECONNECT)
     try:
         factor, min_isr = durability.resolved(len(admin.describe_cluster()["brokers"]))
         wanted = {
