@@ -23,7 +23,7 @@ import httpx
 from kafka import KafkaProducer
 
 from bench.messages import EXAMPLES, burgernet_body, cap_body
-from hub.streaming.client_options import RECONNECT
+from hub.streaming.client_options import CLIENT_OPTIONS
 from hub.streaming.topics import ingress_topic
 
 CHANNELS = ("cap", "nlalert", "amber", "burgernet")
@@ -124,7 +124,7 @@ class Load:
             retries=5,
             request_timeout_ms=10_000,
             max_block_ms=10_000,
-            **RECONNECT,
+            **CLIENT_OPTIONS,
         )
         try:
             for number, channel in self._paced(self.kafka_rate):

@@ -7,10 +7,19 @@ poll just comes back empty), so the projector looks healthy while its views fall
 Measured on the development VM: a group consumer read nothing for 25-66 s after each broker
 restart with the default, and caught up within a few seconds with a 1 s cap. The Java client
 caps its back-off at 1 s (`reconnect.backoff.max.ms`); the hub does the same.
+
+Metadata is also refreshed every 30 s instead of every 5 minutes: a broker that has just
+restarted may answer a first metadata request with no topics yet, and a client that missed the
+update would wait for the next refresh to find its partitions' leader again. (The ingress also
+needs it to subscribe a new partner's topic soon.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-RECONNECT: dict[str, Any] = {"reconnect_backoff_ms": 50, "reconnect_backoff_max_ms": 1000}
+CLIENT_OPTIONS: dict[str, Any] = {
+    "reconnect_backoff_ms": 50,
+    "reconnect_backoff_max_ms": 1000,
+    "metadata_max_age_ms": 30_000,
+}

@@ -25,7 +25,7 @@ from domain.rights import Publisher
 from hub.metrics import Metrics
 from hub.security.registry import PartnerRegistry
 from hub.service import IngestService
-from hub.streaming.client_options import RECONNECT
+from hub.streaming.client_options import CLIENT_OPTIONS
 from hub.streaming.topics import DEADLETTER, INGRESS_PATTERN, ingress_source
 from hub.worker import Worker
 
@@ -68,8 +68,7 @@ class Ingress(Worker):
                 auto_offset_reset="earliest",
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=3_000,
-                metadata_max_age_ms=30_000,  # how soon a new partner's topic is subscribed
-                **RECONNECT,
+                **CLIENT_OPTIONS,  # metadata every 30 s: a new partner's topic is subscribed soon
             )
             self._consumer.subscribe(pattern=INGRESS_PATTERN)
         if self._producer is None:
@@ -77,7 +76,7 @@ class Ingress(Worker):
                 bootstrap_servers=self.bootstrap,
                 client_id="alerthub-deadletter",
                 acks="all",
-                **RECONNECT,
+                **CLIENT_OPTIONS,
             )
         return self._consumer, self._producer
 

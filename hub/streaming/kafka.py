@@ -24,7 +24,7 @@ import structlog
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from hub.streaming.client_options import RECONNECT
+from hub.streaming.client_options import CLIENT_OPTIONS
 from hub.streaming.codec import EventCodec
 from hub.streaming.topics import cluster_id
 from projections.stream import Checkpoint, StreamRecord
@@ -63,7 +63,7 @@ class KafkaStream:
             fetch_max_wait_ms=100,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
-            **RECONNECT,
+            **CLIENT_OPTIONS,
         )
         self._probe = KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -71,7 +71,7 @@ class KafkaStream:
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=3_000,
-            **RECONNECT,
+            **CLIENT_OPTIONS,
         )
         self._partitions: list[TopicPartition] = []
         self._joined = False

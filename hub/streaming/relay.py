@@ -22,7 +22,7 @@ from datetime import UTC
 
 from kafka import KafkaProducer
 
-from hub.streaming.client_options import RECONNECT
+from hub.streaming.client_options import CLIENT_OPTIONS
 from hub.streaming.codec import EventCodec
 from hub.streaming.embedded import PARTITION, EmbeddedStream
 from hub.worker import Lease, Worker, always
@@ -45,7 +45,7 @@ def kafka_producer(bootstrap: str) -> ProducerFactory:
             max_block_ms=5000,
             request_timeout_ms=10_000,
             delivery_timeout_ms=30_000,
-            **RECONNECT,
+            **CLIENT_OPTIONS,
         )
 
     return build

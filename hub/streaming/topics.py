@@ -19,7 +19,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource
 from kafka.errors import TopicAlreadyExistsError
 
-from hub.streaming.client_options import RECONNECT
+from hub.streaming.client_options import CLIENT_OPTIONS
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +74,9 @@ def ensure_topics(
     bootstrap: str, names: Iterable[str], durability: Durability, *, canonical: str
 ) -> list[str]:
     """Create each missing topic with `durability`; return how existing ones contradict it."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="alerthub-admin", **RECONNECT)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="alerthub-admin", **CLIENT_OPTIONS
+    )
     try:
         factor, min_isr = durability.resolved(len(admin.describe_cluster()["brokers"]))
         wanted = {
