@@ -22,7 +22,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
-    PersistenceError,
     RecordConflictError,
     Recording,
 )
@@ -330,10 +329,15 @@ class IngestService:
         return results
 
     def _record(self, *items: Any) -> list[Recording[UUID]]:
-        """One transaction; a storage failure (disk full, read-only...) is `UnavailableError`."""
+        """One transaction; a storage failure (disk full, read-only...) is `UnavailableError`.
+
+        Broad on purpose: the failure may come from the store's database, or from the key store
+        the sealing mapper writes a new alert's key to on the way (its own SQLite file, or
+        PostgreSQL); what is not a storage failure is raised as it came.
+        """
         try:
             recordings = self.store.save(*items)
-        except PersistenceError as exc:
+        except Exception as exc:
             unavailable = self.storage.unavailable(exc) if self.storage else None
             if unavailable is None or isinstance(exc, RecordConflictError):
                 raise

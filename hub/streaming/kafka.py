@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
@@ -49,6 +51,7 @@ class KafkaStream:
         *,
         group_id: str | None = None,
         poll_timeout_ms: int = 500,
+        options: Mapping[str, Any] = CLIENT_OPTIONS,
     ) -> None:
         self.topic, self.codec, self.poll_timeout_ms = topic, codec, poll_timeout_ms
         self.bootstrap = bootstrap
@@ -63,7 +66,7 @@ class KafkaStream:
             fetch_max_wait_ms=100,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
-            **CLIENT_OPTIONS,
+            **options,
         )
         self._probe = KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -71,7 +74,7 @@ class KafkaStream:
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=3_000,
-            **CLIENT_OPTIONS,
+            **options,
         )
         self._partitions: list[TopicPartition] = []
         self._joined = False
