@@ -11,6 +11,7 @@ each restart, while a producer kept writing. Loopback only; a few minutes in all
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
@@ -91,7 +92,8 @@ class _Traffic:
                 self.sent += 1
             except Exception:  # the broker is down: a new producer once it is back
                 if producer is not None:
-                    producer.close(timeout=0)
+                    with contextlib.suppress(Exception):  # unsent records: nothing to keep
+                        producer.close(timeout=0)
                 producer = None
                 self._stop.wait(0.5)
             self._stop.wait(0.02)
