@@ -19,7 +19,7 @@ from hub.bootstrap import bootstrap, live_projections
 from hub.settings import Settings
 from hub.streaming.embedded import EmbeddedStream
 from hub.streaming.follower import Follower
-from projections.alerts import AlertQuery, query_alerts
+from projections.alerts import AlertQuery, find_alerts
 from projections.database import ViewDatabase
 
 SKIPPED_TABLES = {"positions"}
@@ -63,7 +63,7 @@ def check(settings: Settings, acknowledged: Mapping[str, str]) -> dict[str, Any]
     with tempfile.TemporaryDirectory() as scratch:
         fresh = rebuild(settings, Path(scratch) / "views.sqlite")
         query = AlertQuery(lifecycle=None, limit=10**7)
-        states = query_alerts(fresh.connect(), query, datetime.now(UTC), None)
+        states = find_alerts(fresh.connect(), query, datetime.now(UTC)).items
         fresh.close()
         live, rebuilt = tables(settings.views_db), tables(Path(scratch) / "views.sqlite")
     found = Counter(key_of(s.origin.identifier) for s in states)
