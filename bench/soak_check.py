@@ -15,14 +15,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hub.bootstrap import bootstrap, live_projections
+from adapters.base import discover_channels
+from adapters.territory import keep_to_territories
+from domain.lifetimes import Lifetimes
+from geography import Geography
+from hub.bootstrap import live_projections
+from hub.privacy.setup import open_privacy
 from hub.settings import Settings
+from hub.storage.store import open_sqlite_store
 from hub.streaming.embedded import EmbeddedStream
 from hub.streaming.follower import Follower
 from projections.alerts import AlertQuery, find_alerts
 from projections.database import ViewDatabase
 
-SKIPPED_TABLES = {"positions"}
+SKIPPED_TABLES = {"positions", "position_streams"}  # counted in other streams
 
 
 def key_of(identifier: str) -> str:
@@ -33,15 +39,21 @@ def key_of(identifier: str) -> str:
 
 
 def rebuild(settings: Settings, into: Path) -> ViewDatabase:
-    """Fresh views from the store alone, as `projections rebuild` would make them (the hub's
-    own channels, projections and keys: personal fields are sealed in the store)."""
-    hub = bootstrap(settings, configure_logs=False)
+    """Fresh views from the store alone, as `projections rebuild` would make them: the hub's
+    channels and projections, its keys (personal fields are sealed in the store), and a views
+    file of its own (the hub's would be bound to the embedded stream, dropping the live ones)."""
+    geography = Geography()
+    channels = keep_to_territories(discover_channels(), {"NL": geography.in_netherlands})
+    privacy = open_privacy(settings, channels)
+    store = open_sqlite_store(settings.events_db, privacy.sealer)
     try:
         views = ViewDatabase(into)
-        projections = live_projections(hub.channels, hub.geography, hub.lifetimes)
-        Follower(EmbeddedStream(hub.store), views, projections).catch_up()
+        lifetimes = Lifetimes(settings.default_lifetime_hours)
+        projections = live_projections(channels, geography, lifetimes)
+        Follower(EmbeddedStream(store), views, projections).catch_up()
     finally:
-        hub.close()
+        store.close()
+        privacy.close()
     return views
 
 
