@@ -70,8 +70,12 @@ def publish(server: Server, body: bytes) -> str:
 
 
 def listed(driver: webdriver.Chrome) -> set[str]:
-    items = driver.find_elements(By.CSS_SELECTOR, "#alerts li")
-    return {str(item.get_attribute("data-alert-id")) for item in items}
+    """The listed alert ids, read in one script: the page may redraw its list between a lookup
+    of the items and a read of their attributes (a stale element), never inside one script."""
+    ids = driver.execute_script(
+        "return [...document.querySelectorAll('#alerts li')].map((li) => li.dataset.alertId)"
+    )
+    return {str(found) for found in ids}
 
 
 def test_the_page_shows_alerts_and_new_ones_arrive_live(
