@@ -6,6 +6,11 @@ Records at or before the checkpoint are skipped (the stream is at-least-once). A
 projection cannot apply is set aside in `projection_deadletters` with the error, inside the same
 transaction, and the view keeps going: one poisoned event never stops a view.
 
+A projection may also fold a whole page at once (`PageProjection.apply_page`: one read and one
+write per alert instead of one per event). The page is tried inside a savepoint; if it raises,
+the savepoint is rolled back and the page is applied event by event, so a poisoned event still
+lands in `projection_deadletters` and the view comes out exactly as the per-event path makes it.
+
 Tables are named through `prefix`, so a fresh copy can be built beside the live one and swapped
 in (`projections.rebuild`).
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import structlog
 
@@ -42,6 +47,19 @@ class Projection(Protocol):
 
     def apply(self, conn: Connection, event: Event) -> None:
         """Fold one event into the view's rows, inside the caller's transaction."""
+        ...
+
+
+@runtime_checkable
+class PageProjection(Projection, Protocol):
+    """A projection that can also fold a page of events in one pass (optional)."""
+
+    def apply_page(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Fold the events, in order, into the view's rows inside the caller's transaction.
+
+        Must leave the rows exactly as `apply` of each event in turn would, and raise (anything)
+        rather than half-apply: the caller then rolls the page back and applies it per event.
+        """
         ...
 
 
@@ -92,13 +110,40 @@ def apply_records(
     """`apply_page` inside the caller's transaction (a rebuild's final catch-up needs that)."""
     checkpoint = db.checkpoint(projection.name, conn)
     fresh = [r for r in page if r.position > checkpoint.get(r.partition, -1)]
+    if fresh and not _applied_as_page(conn, projection, fresh):
+        for record in fresh:
+            _apply_one(conn, projection, record)
     last: dict[int, int] = {}
     for record in fresh:
-        _apply_one(conn, projection, record)
         last[record.partition] = record.position
     for partition, position in last.items():
         db.advance(conn, projection.name, partition, position)
     return len(fresh)
+
+
+def _applied_as_page(
+    conn: Connection, projection: Projection, fresh: Sequence[StreamRecord]
+) -> bool:
+    """Fold `fresh` in one pass if the projection can; False (nothing written) if it cannot
+    or the page raised, and the caller goes event by event."""
+    if not isinstance(projection, PageProjection):
+        return False
+    conn.execute("SAVEPOINT page")
+    try:
+        projection.apply_page(conn, [record.event for record in fresh])
+    except Exception as exc:
+        conn.execute("ROLLBACK TO SAVEPOINT page")
+        conn.execute("RELEASE SAVEPOINT page")
+        log.warning(
+            "projection.page_applied_per_event",
+            projection=projection.name,
+            first=fresh[0].position,
+            last=fresh[-1].position,
+            error=str(exc)[:200],
+        )
+        return False
+    conn.execute("RELEASE SAVEPOINT page")
+    return True
 
 
 def _apply_one(conn: Connection, projection: Projection, record: StreamRecord) -> None:

@@ -132,3 +132,66 @@ def test_an_event_the_view_cannot_apply_is_set_aside_and_the_view_goes_on(
         (r.partition, r.position) for r in poisoned
     ]
     assert "cannot apply" in str(letters[0]["error"])
+
+
+class Versions:
+    """A tiny view of (alert, version) rows that can fold a page at once; version 2 is poison."""
+
+    tables = ("seen",)
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.name, self.pages = prefix, f"{prefix}seen", 0
+
+    def create_tables(self, conn: Connection) -> None:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.prefix}seen (alert_id TEXT NOT NULL,"
+            " version INTEGER NOT NULL, PRIMARY KEY (alert_id, version))"
+        )
+
+    def apply(self, conn: Connection, event: Any) -> None:
+        self.apply_page(conn, [event])
+
+    def apply_page(self, conn: Connection, events: Any) -> None:
+        self.pages += 1
+        for event in events:  # rows written before the poison must not survive it
+            conn.execute(
+                f"INSERT INTO {self.prefix}seen VALUES (?, ?)",
+                (str(event.originator_id), event.originator_version),
+            )
+            if event.originator_version == 2:
+                raise ValueError("cannot apply a second version")
+
+
+def test_a_page_is_folded_in_one_pass_and_a_poisoned_page_falls_back_to_events(
+    make_hub: HubFactory,
+) -> None:
+    """One call per page when it goes through; when a page raises, its rows are rolled back and
+    it is applied event by event: the same rows and dead letters as the per-event path."""
+    hub = make_hub()
+    fill(hub)
+    records = EmbeddedStream(hub.store).read({}, 1000)
+    clean = [r for r in records if r.event.originator_version != 2]
+    poisoned = [r for r in records if r.event.originator_version == 2]
+    assert clean
+    assert poisoned
+    paged = Versions("paged_")
+    install(hub.views, paged)
+    assert apply_page(hub.views, paged, clean) == len(clean)
+    assert paged.pages == 1
+    fallback = Versions("fallback_")
+    install(hub.views, fallback)
+    assert apply_page(hub.views, fallback, records) == len(records)
+    assert fallback.pages == 1 + len(records)  # the page, then each event on its own
+    conn = hub.views.connect()
+    rows = {
+        p: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {p}seen"))
+        for p in ("paged_", "fallback_")
+    }
+    assert rows["fallback_"] == rows["paged_"]
+    assert len(rows["paged_"]) == len(clean)
+    letters = deadletters(hub.views, fallback.name)
+    assert [(d["partition"], d["position"]) for d in letters] == [
+        (r.partition, r.position) for r in poisoned
+    ]
+    assert hub.views.checkpoint(fallback.name) == {0: records[-1].position}
+    assert apply_page(hub.views, fallback, records) == 0  # re-delivered: nothing applied again
