@@ -19,7 +19,6 @@ it from the stream, and `rebuilding` stays true until they have caught up.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 import structlog
 
 from domain.errors import AlertHubError
+from projections.connections import ThreadConnections
 from projections.dialect import upsert
 
 log = structlog.get_logger(__name__)
@@ -59,6 +59,8 @@ class Connection(Protocol):
 
     def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
 
+    def close(self) -> None: ...
+
 
 POSITIONS_TABLE = (
     "CREATE TABLE IF NOT EXISTS positions (name TEXT NOT NULL,"
@@ -85,10 +87,7 @@ class ViewDatabase:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._generation = 0  # bumped when the file is replaced: threads reconnect
+        self._connections: ThreadConnections[Connection] = ThreadConnections(self._open)
         if problem := self._problem():
             self._move_aside(problem)
         self.create_positions()
@@ -114,7 +113,7 @@ class ViewDatabase:
 
     def _move_aside(self, problem: str) -> None:
         """Keep the bad file for a post-mortem and start an empty one, to be rebuilt."""
-        self._close_connections()
+        self._connections.forget()  # each thread reconnects, to the new file
         stamp = time.strftime("%Y%m%dT%H%M%S")
         kind = problem.split(" ", 1)[0]
         for suffix in ("", "-wal", "-shm"):
@@ -152,20 +151,15 @@ class ViewDatabase:
         return self.transaction()
 
     def connect(self) -> Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "generation", None) != self._generation:
-            conn.close()  # the file was replaced under this thread
-            conn = None
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA secure_delete=ON")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn, self._local.generation = conn, self._generation
-            with self._lock:
-                self._connections.append(conn)
+        """The calling thread's connection."""
+        return self._connections.get()
+
+    def _open(self) -> Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in ("secure_delete=ON", "journal_mode=WAL", "synchronous=NORMAL"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute("PRAGMA busy_timeout=30000")  # wait for the one writer, never fail at once
         return conn
 
     @contextmanager
@@ -256,15 +250,5 @@ class ViewDatabase:
         busy, _, _ = self.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy
 
-    def _close_connections(self) -> None:
-        """Forget every thread's connection; each reconnects on its next use."""
-        with self._lock:
-            self._generation += 1
-            self._connections.clear()
-
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._connections.close()

@@ -20,7 +20,6 @@ both.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from domain.errors import ConfigurationError
+from projections.connections import ThreadConnections
 from projections.database import Connection
 
 
@@ -93,12 +93,6 @@ def schema(meta: str, keys: str, blob: str) -> tuple[str, ...]:
     )
 
 
-class OwnConnection(Connection, Protocol):
-    """A connection the key store opened, and closes."""
-
-    def close(self) -> None: ...
-
-
 class SqlKeyStore:
     """`KeyStore` in SQL, one connection per thread: subclasses say how a connection is opened
     and what a destroy needs besides the statement."""
@@ -108,28 +102,16 @@ class SqlKeyStore:
     blob = "BLOB"
 
     def __init__(self) -> None:
-        self._local = threading.local()
-        self._connections: list[OwnConnection] = []
-        self._lock = threading.Lock()
+        self._connections = ThreadConnections(self._connect)
 
-    def _connect(self) -> OwnConnection:
+    def _connect(self) -> Connection:
         raise NotImplementedError
 
     def _conn(self) -> Connection:
-        conn: OwnConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        return self._connections.get()
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     def _forget(self, conn: Connection) -> None:
         """After a key was overwritten: what the engine needs so no old copy is left."""
@@ -226,7 +208,7 @@ class SqliteKeyStore(SqlKeyStore):
                 " a backup: recreating it would make every alert's personal data unreadable"
             )
 
-    def _connect(self) -> OwnConnection:
+    def _connect(self) -> Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA journal_mode=WAL")

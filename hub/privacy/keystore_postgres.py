@@ -19,7 +19,6 @@ from __future__ import annotations
 from hub.privacy.keystore import (
     SEALED_MARK,
     KeyStoreCorruptError,
-    OwnConnection,
     SqlKeyStore,
     missing_tables,
 )
@@ -74,5 +73,5 @@ class PostgresKeyStore(SqlKeyStore):
         ).fetchone()
         return row is not None
 
-    def _connect(self) -> OwnConnection:
+    def _connect(self) -> Connection:
         return PostgresConnection(self.url)

@@ -15,7 +15,6 @@ sent once more on a new one, so a restarted server costs no failed request.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -27,6 +26,7 @@ from psycopg.pq import TransactionStatus
 from domain.errors import UnavailableError
 from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
+from projections.connections import ThreadConnections
 from projections.database import Connection, Cursor, ViewDatabase
 
 CONNECT_TIMEOUT_S = 2
@@ -149,9 +149,7 @@ class PostgresViewDatabase(ViewDatabase):
 
     def __init__(self, url: DatabaseUrl) -> None:
         self.url = url
-        self._local = threading.local()
-        self._pg_connections: list[PostgresConnection] = []
-        self._lock = threading.Lock()
+        self._connections = ThreadConnections(self._open)
         self.create_positions()
 
     @contextmanager
@@ -161,14 +159,8 @@ class PostgresViewDatabase(ViewDatabase):
             conn.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             yield conn
 
-    def connect(self) -> Connection:
-        conn: PostgresConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = PostgresConnection(self.url)
-            self._local.conn = conn
-            with self._lock:
-                self._pg_connections.append(conn)
-        return conn
+    def _open(self) -> Connection:
+        return PostgresConnection(self.url)
 
     @staticmethod
     def _rollback(conn: Connection) -> None:
@@ -207,13 +199,6 @@ class PostgresViewDatabase(ViewDatabase):
         reuses its space, and its WAL by its own rules (what that means for erasure is said in
         `docs/privacy.md`)."""
         return True
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._pg_connections:
-                conn.close()
-            self._pg_connections.clear()
-        self._local = threading.local()
 
 
 def open_views(settings: Settings) -> ViewDatabase:
