@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters.base import discover_channels
 from bench.core import Context, Result, note
 from bench.messages import _cap_template, serial
 from domain.commands import Command, EndAlert, Outcome, command_for
@@ -46,6 +47,7 @@ COPIED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "alert_geocodes": (("alert_id",), ("valid_from", "valid_to")),
     "view_states": (("alert_id",), ()),
     "view_messages": (("alert_id",), ("sent",)),
+    "view_versions": (("alert_id",), ()),
     "channel_views": (("alert_id",), ("valid_from", "valid_to", "expires_at", "sent")),
     "incident_states": (("alert_id",), ()),
     "incident_links": (("link", "incident_id"), ()),
@@ -183,7 +185,7 @@ def run(ctx: Context) -> list[Result]:
         _grow(path, size // base - 1)
         views = ViewDatabase(path)
         try:
-            reads = ReadModel(views)
+            reads = ReadModel(views, discover_channels())
             alerts = views.connect().execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
             for name, call in _queries(reads, middle).items():
                 note(f"reads: {name} at {size:,}")

@@ -182,7 +182,7 @@ def bootstrap(
     auth = Authenticator.from_settings(registry, settings)
     push = build_push(settings, store, found, geography, registry)
     eraser = Eraser(store, privacy.keys, views, privacy.sealer.fields_of, settings.retention)
-    reads = ReadModel(views, covers=geography.covers)
+    reads = ReadModel(views, found, covers=geography.covers)
     hub = Hub(
         settings,
         store,

@@ -32,7 +32,7 @@ from projections.connections import ThreadConnections
 from projections.dialect import upsert
 
 log = structlog.get_logger(__name__)
-VERSION = 1  # raise it when a change to the view tables needs a rebuild
+VERSION = 2  # raise it when a change to the view tables needs a rebuild
 
 
 class PositionConflictError(AlertHubError):

@@ -7,13 +7,15 @@ history.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from adapters.base import Channel
 from domain.state import AlertState, Lifecycle
 from projections.alerts import AlertQuery, Covers, find_alerts, get_alert
-from projections.channel_views import view_page
+from projections.channel_views import Renderer, view_page
 from projections.database import ViewDatabase
 from projections.incidents import Shown, find_incident, incident_page
 from projections.paging import Page
@@ -24,14 +26,17 @@ def _now() -> datetime:
 
 
 class ReadModel:
-    """`covers` is the exact test of a point against an alert's area (the hub's geography)."""
+    """`channels` render the views' rows on their first read; `covers` is the exact test of a
+    point against an alert's area (the hub's geography)."""
 
     def __init__(
         self,
         views: ViewDatabase,
+        channels: Mapping[str, Channel],
         covers: Covers | None = None,
     ) -> None:
         self.views = views
+        self._renderer = Renderer(channels)
         self._covers = covers
 
     def alerts(self, query: AlertQuery, as_of: datetime | None = None) -> Page[AlertState]:
@@ -50,7 +55,14 @@ class ReadModel:
         cursor: str | None = None,
     ) -> Page[dict[str, Any]]:
         return view_page(
-            self.views.connect(), channel, lifecycle, _now(), as_of, limit=limit, cursor=cursor
+            self.views.connect(),
+            channel,
+            lifecycle,
+            _now(),
+            as_of,
+            renderer=self._renderer,
+            limit=limit,
+            cursor=cursor,
         )
 
     def incidents(

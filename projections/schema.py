@@ -50,11 +50,15 @@ CHANNEL_VIEWS = (
     "CREATE TABLE IF NOT EXISTS {p}view_messages (alert_id TEXT NOT NULL,"
     " message_key TEXT NOT NULL, version INTEGER NOT NULL, sent TEXT NOT NULL,"
     " message TEXT NOT NULL, PRIMARY KEY (alert_id, message_key))",
-    # Each channel's rendering of each alert it selects, per version, as an interval.
+    # The state (without history) of each version some channel selected, kept to render it.
+    "CREATE TABLE IF NOT EXISTS {p}view_versions (alert_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (alert_id, version))",
+    # Each channel's selection of each alert, per version, as an interval; its rendering
+    # (`native`, `lost`) is NULL until the first read renders it.
     "CREATE TABLE IF NOT EXISTS {p}channel_views (channel TEXT NOT NULL, alert_id TEXT NOT NULL,"
     " version INTEGER NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT,"
     " ended INTEGER NOT NULL, expires_at TEXT, sent TEXT NOT NULL,"
-    " native TEXT NOT NULL, lost TEXT NOT NULL, PRIMARY KEY (channel, alert_id, version))",
+    " native TEXT, lost TEXT, PRIMARY KEY (channel, alert_id, version))",
     "CREATE INDEX IF NOT EXISTS {p}channel_views_now ON {p}channel_views"
     " (channel, valid_to, sent DESC, alert_id)",
     "CREATE INDEX IF NOT EXISTS {p}channel_views_by_sent ON {p}channel_views"

@@ -22,7 +22,6 @@ from adapters.cap.render import render_cap
 from devtools.kafka_broker import KafkaBroker
 from projections.alerts import AlertQuery, find_alerts
 from projections.base import deadletters
-from projections.channel_views import view_page
 from tests.conftest import HubFactory
 from tests.e2e.conftest import Server
 from tests.factories import T0, later, message
@@ -151,7 +150,7 @@ def test_two_api_processes_and_two_projectors_survive_a_kill_of_one_of_each(
         assert states[alert_id].version >= version
         assert sorted(kept) == sorted(set(kept))  # each message once
         assert identifiers[alert_id] <= set(kept)
-    page = view_page(hub.views.connect(), "cap", None, T0, limit=1000)
+    page = hub.reads.view("cap", None, limit=1000)
     in_cap_view = [item["alert_id"] for item in page.items]
     assert sorted(in_cap_view) == sorted(set(in_cap_view))
     assert set(acknowledged) <= set(in_cap_view)
