@@ -38,9 +38,7 @@ def fill(hub: Hub) -> None:
 
 
 def rendered_rows(hub: Hub) -> int:
-    row = hub.views.connect().execute(
-        "SELECT COUNT(*) FROM channel_views WHERE native IS NOT NULL"
-    )
+    row = hub.views.connect().execute("SELECT COUNT(*) FROM channel_views WHERE native IS NOT NULL")
     return int(row.fetchone()[0])
 
 
