@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
-from domain.commands import Command, command_for
+from domain.alert import Alert
+from domain.commands import Command, EndAlert, Outcome, command_for
 from domain.model import AlertMessage
 
 T0 = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
@@ -58,6 +60,44 @@ def later(minutes: int) -> datetime:
 
 def cap(msg: AlertMessage, thread: str | None = None) -> Command:
     return command_for("cap", msg, thread)
+
+
+def variant(msg: AlertMessage, **changes: Any) -> AlertMessage:
+    """The same content under another identity, type or time, validated like any message."""
+    return AlertMessage.model_validate(msg.model_dump() | changes)
+
+
+def later_than(msg: AlertMessage) -> datetime:
+    return msg.sent + timedelta(minutes=5)
+
+
+def alert_with_every_event_type(
+    first: AlertMessage, second: AlertMessage, thread: str | None
+) -> Alert:
+    """One alert whose history holds every event type, content taken from `first` and `second`.
+
+    An Update arrives before its original (AlertIssued), the original follows (OriginalLinked),
+    then newer content (AlertUpdated), older content (MessageRecorded), a Cancel (AlertEnded)
+    and an erasure (PersonalDataErased, carried as an AlertUpdated branch with `erasure` set).
+    Its events are still pending: save the alert, or collect them.
+    """
+    update = variant(
+        first, identifier="upd#1", msg_type="Update", references=[first.ref], sent=later_than(first)
+    )
+    alert = Alert.start(uuid4(), cap(update, thread))
+    alert.receive(cap(first))
+    alert.receive(cap(variant(second, identifier="new#1", sent=later_than(update))))
+    alert.receive(cap(variant(second, identifier="old#1", sent=first.sent - timedelta(hours=1))))
+    cancel = variant(first, identifier="end#1", msg_type="Cancel", references=[first.ref])
+    outcome = Outcome.FOUND if thread else Outcome.CANCELLED
+    alert.receive(EndAlert(channel="cap", message=cancel, outcome=outcome, reason=thread))
+    alert.erase_personal_data(by="admin", reason="test", fields=["info[].description", "note"])
+    return alert
+
+
+def every_event_type(first: AlertMessage, second: AlertMessage, thread: str | None) -> list[Any]:
+    """The events of `alert_with_every_event_type`."""
+    return list(alert_with_every_event_type(first, second, thread).collect_events())
 
 
 def cap_xml(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -37,6 +38,7 @@ from fastavro.schema import (
 
 from domain.errors import AlertHubError
 from hub.streaming import avro_records
+from hub.streaming.avro_binary import BinaryWriters
 
 MAGIC = b"\xc3\x01"
 """The single-object encoding marker (Avro spec, "Single-object encoding")."""
@@ -131,6 +133,8 @@ class AvroCodec:
         writers = {schema_fingerprint(s): s for s in map(read_schema, history_files(directory))}
         writers[self._fingerprint] = self._schema
         self._writers = writers
+        self._prefix = MAGIC + self._fingerprint
+        self._write = BinaryWriters(self._names, avro_records.POSITIONAL).writer(ENVELOPE)
 
     @property
     def schema(self) -> Schema:
@@ -160,7 +164,26 @@ class AvroCodec:
         ]
 
     def encode(self, event: DomainEventProtocol[UUID]) -> tuple[bytes, Headers]:
-        """A Kafka value (single-object encoding) and headers for one domain event."""
+        """A Kafka value (single-object encoding) and headers for one domain event.
+
+        Written by the compiled writers (`avro_binary`) from the event as it is; a value they
+        refuse goes the schema-walking way (`to_record`, fastavro), which writes the same bytes
+        or says which field does not fit.
+        """
+        try:
+            return self.encode_compiled(event)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, struct.error):
+            return self.encode_walking(event)
+
+    def encode_compiled(self, event: DomainEventProtocol[UUID]) -> tuple[bytes, Headers]:
+        """`encode` by the compiled writers only: a misfit raises without saying where."""
+        record = avro_records.to_record(event, self._schema, self._names, converted=False)
+        value = bytearray(self._prefix)
+        self._write(value, record)
+        return bytes(value), self.headers(record["event_type"])
+
+    def encode_walking(self, event: DomainEventProtocol[UUID]) -> tuple[bytes, Headers]:
+        """`encode` by walking the schema: `to_record`, then fastavro's writer."""
         record = self.to_record(event)
         buffer = io.BytesIO()
         buffer.write(MAGIC + self._fingerprint)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from hashlib import sha1
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -48,11 +49,21 @@ ENVELOPE_ATTRIBUTES = frozenset(
 """Event attributes the envelope carries; every other attribute goes into the payload branch."""
 ERASURE_ATTRIBUTES = ("erased_by", "reason", "fields")
 """What `PersonalDataErased` adds to its `AlertUpdated` payload, carried in the envelope."""
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
 
 def event_id(alert_id: UUID, version: int) -> UUID:
     """The same event always gets the same id, so at-least-once duplicates are recognisable."""
     return uuid5(NAMESPACE, f"event:{alert_id}:{version}")
+
+
+def event_id_text(alert_id: UUID, version: int) -> str:
+    """`str(event_id(...))` without building two `UUID`s (the relay forms one per event)."""
+    digest = bytearray(sha1(_NAMESPACE_BYTES + f"event:{alert_id}:{version}".encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest[:16].hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def message_key(message: Mapping[str, Any]) -> str:
@@ -78,21 +89,33 @@ def correlation_id(event: DomainEventProtocol[UUID]) -> str:
 
 
 def to_record(
-    event: DomainEventProtocol[UUID], envelope: Mapping[str, Any], names: Names
+    event: DomainEventProtocol[UUID],
+    envelope: Mapping[str, Any],
+    names: Names,
+    *,
+    converted: bool = True,
 ) -> dict[str, Any]:
-    """The envelope record of an event; the payload in fastavro's `(branch name, record)` form."""
+    """The envelope record of an event; the payload in fastavro's `(branch name, record)` form.
+
+    `converted=False` leaves the payload and provenance as the event holds them (canonical
+    JSON, checked and shaped only as they are written): what `hub.streaming.avro_binary` takes.
+    """
     event_type = type(event).__name__
     if EVENT_TYPES.get(event_type) is not type(event):
         raise TypeError(f"{type(event).__qualname__} is not a canonical alert event")
-    attributes = {k: v for k, v in vars(event).items() if k not in ENVELOPE_ATTRIBUTES}
+    state = vars(event)
+    attributes = {k: v for k, v in state.items() if k not in ENVELOPE_ATTRIBUTES}
     erasure = None
     if isinstance(event, PersonalDataErased):
         erasure = {name: attributes.pop(name) for name in ERASURE_ATTRIBUTES}
     branch = f"{_namespace(envelope)}.{AlertUpdated.__name__ if erasure else event_type}"
-    payload = _record_to_avro(names[branch], attributes, names, "")
+    payload = _record_to_avro(names[branch], attributes, names, "") if converted else attributes
+    provenance = state.get("provenance")
+    if converted:
+        provenance = to_avro(_field(envelope, "provenance"), provenance, names, "provenance")
     message = payload["message"]
     return {
-        "event_id": str(event_id(event.originator_id, event.originator_version)),
+        "event_id": event_id_text(event.originator_id, event.originator_version),
         "alert_id": str(event.originator_id),
         "version": event.originator_version,
         "event_type": event_type,
@@ -107,10 +130,8 @@ def to_record(
         "partner": message["sender"],
         "correlation_id": correlation_id(event),
         "causation_id": message_key(message),
-        "provenance": to_avro(
-            _field(envelope, "provenance"), getattr(event, "provenance", None), names, "provenance"
-        ),
-        "sealed": _sealed_to_avro(vars(event).get("sealed")),
+        "provenance": provenance,
+        "sealed": _sealed_to_avro(state.get("sealed")),
         "erasure": erasure,
         "payload": (branch, payload),
     }
