@@ -28,6 +28,7 @@ import base64
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from hashlib import sha1
+from operator import itemgetter
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -315,15 +316,11 @@ class _Compiled:
         if kind == "record":
             fields = [(f["name"], self.reader(f["type"])) for f in schema["fields"]]
             if schema["name"] in POSITIONAL:
-                return lambda value: [read(value[field]) for field, read in fields]
-            return lambda value: {
-                field: item
-                for field, read in fields
-                if (item := value[field] if read is _same else read(value[field])) is not None
-            }
+                return _positional_reader(fields)
+            return _record_reader(fields)
         if kind == "array":
             items = self.reader(schema["items"])
-            return list if items is _same else lambda value: [items(item) for item in value]
+            return _same if items is _same else lambda value: [items(item) for item in value]
         if kind == "map":
             values = self.reader(schema["values"])
             return lambda value: {key: values(item) for key, item in value.items()}
@@ -342,6 +339,41 @@ def _compiled(names: Names) -> _Compiled:
             del _COMPILED[next(iter(_COMPILED))]
         found = _COMPILED[id(names)] = _Compiled(names)
     return found
+
+
+def _record_reader(fields: list[tuple[str, Convert]]) -> Convert:
+    """A record as fastavro read it (every field, in schema order), nulls left out.
+
+    The common case, exactly the schema's fields, is filtered in one C-level pass and only the
+    fields that need it are converted; any other dict takes the field-by-field way.
+    """
+    known = frozenset(field for field, _ in fields)
+    converted = [(field, read) for field, read in fields if read is not _same]
+
+    def by_field(value: Any) -> dict[str, Any]:
+        return {
+            field: item
+            for field, read in fields
+            if (item := value[field] if read is _same else read(value[field])) is not None
+        }
+
+    def convert(value: Any) -> dict[str, Any]:
+        if value.keys() != known:
+            return by_field(value)
+        out = {field: item for field, item in value.items() if item is not None}
+        for field, read in converted:
+            if field in out:
+                out[field] = read(out[field])
+        return out
+
+    return convert
+
+
+def _positional_reader(fields: list[tuple[str, Convert]]) -> Convert:
+    if len(fields) > 1 and all(read is _same for _, read in fields):
+        values = itemgetter(*(field for field, _ in fields))
+        return lambda value: list(values(value))
+    return lambda value: [read(value[field]) for field, read in fields]
 
 
 def _array_writer(items: Convert) -> Convert:
