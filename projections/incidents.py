@@ -12,42 +12,33 @@ at any moment are both read a page at a time, never regrouped per request.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from domain.alert import AlertEvent, AlertIssued, PersonalDataErased
-from domain.identity import NAMESPACE
 from domain.lifetimes import NEVER, Lifetimes
-from domain.model import AlertMessage
 from domain.personal import ERASED
 from domain.state import AlertState, Lifecycle
 from projections import schema
 from projections.alerts import valid_at
 from projections.database import Connection
 from projections.dialect import upsert
+from projections.folding import fold_page, write_states
+from projections.incident_rows import (
+    FOREVER,
+    MEMBER_COLUMNS,
+    IncidentPage,
+    incident_id,
+    links_of,
+    member_row,
+    refresh_sql,
+)
 from projections.paging import Page, decode, page_of
 from projections.states import StateTables, bare, utc_text
 from projections.stream import Event
-
-FOREVER = "9999-12-31T23:59:59.999999Z"  # open_until of an incident with an alert that never ends
-MEMBER_COLUMNS = (
-    "alert_id",
-    "valid_from",
-    "valid_to",
-    "incident_id",
-    "version",
-    "channel",
-    "status",
-    "public",
-    "ended",
-    "expires_at",
-    "recorded_at",
-    "event",
-    "headline",
-    "tokens",
-)
 
 
 @dataclass(frozen=True)
@@ -70,16 +61,6 @@ class Shown:
         return clause, values
 
 
-def incident_id(first_alert: UUID) -> UUID:
-    """Stable while the incident grows: named after its earliest alert."""
-    return uuid5(NAMESPACE, f"incident:{first_alert}")
-
-
-def links_of(message: AlertMessage) -> set[str]:
-    tokens = {f"incident:{token}" for token in message.incidents}
-    return tokens | {f"message:{r.key}" for r in message.references} | {f"message:{message.key}"}
-
-
 class IncidentsProjection:
     tables: tuple[str, ...] = ("incident_states", "incident_links", "incidents", "incident_members")
 
@@ -90,6 +71,20 @@ class IncidentsProjection:
 
     def create_tables(self, conn: Connection) -> None:
         schema.create(conn, schema.INCIDENTS, self.prefix)
+
+    def apply_page(self, conn: Connection, events: Sequence[Event]) -> None:
+        """`apply` for a page in one pass (`projections.incident_rows`): the states folded in
+        memory, each table read once and written once, except around a merge. A page with an
+        erasure, which rewrites the alert's earlier rows, takes the per-event path."""
+        if any(isinstance(event, PersonalDataErased) for event in events):
+            for event in events:
+                self.apply(conn, event)
+            return
+        table = f"{self.prefix}incident_states"
+        steps = fold_page(conn, table, events, self.lifetimes.stamp)
+        if steps:
+            IncidentPage(conn, self.prefix, steps, self._merge).apply()
+            write_states(conn, table, steps)
 
     def apply(self, conn: Connection, event: Event) -> None:
         state = self.states.fold(conn, event)
@@ -192,41 +187,19 @@ class IncidentsProjection:
     def _member(
         self, conn: Connection, state: AlertState, target: str, tokens: list[str], at: str | None
     ) -> None:
-        p, alert_id = self.prefix, str(state.alert_id)
-        info = state.current.info[0] if state.current.info else None
+        p = self.prefix
         conn.execute(
             f"UPDATE {p}incident_members SET valid_to=? WHERE alert_id=? AND valid_to IS NULL",
-            (at, alert_id),
+            (at, str(state.alert_id)),
         )
         conn.execute(
             upsert(f"{p}incident_members", MEMBER_COLUMNS, ("alert_id", "valid_from")),
-            (
-                alert_id,
-                at,
-                None,
-                target,
-                state.version,
-                state.origin.channel,
-                state.current.status.value,
-                int(state.is_public),
-                int(state.ended is not None),
-                utc_text(state.expires_at),
-                utc_text(state.recorded_at),
-                info.event if info else None,
-                info.headline if info else None,
-                json.dumps(tokens),
-            ),
+            member_row(state, target, tokens, at),
         )
 
     def _refresh(self, conn: Connection, incident: str) -> None:
         """Keep `open_until`: the latest expiry among the incident's alerts that have not ended."""
-        p = self.prefix
-        (until,) = conn.execute(
-            f"SELECT MAX(COALESCE(expires_at, ?)) FROM {p}incident_members"
-            " WHERE incident_id=? AND valid_to IS NULL AND ended=0",
-            (FOREVER, incident),
-        ).fetchone()
-        conn.execute(f"UPDATE {p}incidents SET open_until=? WHERE incident_id=?", (until, incident))
+        conn.execute(refresh_sql(self.prefix), (FOREVER, incident, incident))
 
 
 def _open_member(*, active: bool) -> str:
