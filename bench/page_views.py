@@ -101,8 +101,8 @@ def main() -> int:
     geography = Geography()
     with tempfile.TemporaryDirectory(prefix="alerthub-page-views-") as work:
         store = fill(Path(work) / "data", args.events)
-        sys.stdout.write(f"events: {args.events}, load average: {os.getloadavg()}")
-        sys.stdout.write("page  read µs/ev  event-by-event µs/ev  page µs/ev  projections' share: page/event")
+        sys.stdout.write(f"events: {args.events}, load average: {os.getloadavg()}\n")
+        sys.stdout.write("page  read µs/ev  one by one µs/ev  page µs/ev  projections: page/one\n")
         for page in args.pages:
             runs: dict[bool, list[float]] = {True: [], False: []}
             reads = []
@@ -111,17 +111,15 @@ def main() -> int:
                 for paged in (False, True):
                     folder = Path(work) / f"views-{page}-{round_}-{paged}"
                     folder.mkdir()
-                    runs[paged].append(
-                        cpu_per_event(store, folder, page, views(geography, paged))
-                    )
+                    runs[paged].append(cpu_per_event(store, folder, page, views(geography, paged)))
             read = statistics.median(reads)
             one, many = statistics.median(runs[False]), statistics.median(runs[True])
             share = (many - read) / (one - read)
-            print(
-                f"{page:4d}  {read * 1e6:11.0f}  {one * 1e6:20.0f}  {many * 1e6:10.0f}"
-                f"  {share:.2f}"
+            sys.stdout.write(
+                f"{page:4d}  {read * 1e6:11.0f}  {one * 1e6:16.0f}  {many * 1e6:10.0f}"
+                f"  {share:.2f}\n"
             )
-    print(f"load average after: {os.getloadavg()}")
+    sys.stdout.write(f"load average after: {os.getloadavg()}\n")
     return 0
 
 

@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 
-from domain.alert import AlertIssued, AlertUpdated
+from domain.alert import AlertIssued
 from domain.personal import ERASED
 from domain.state import AlertState
 from geography import Geography
+from geography.places import areas_of
 from hub.bootstrap import Hub
 from hub.streaming.embedded import EmbeddedStream
+from projections import base
 from projections.base import apply_page, deadletters, install
-from projections.database import ViewDatabase
+from projections.database import Connection, ViewDatabase
 from projections.incidents import IncidentsProjection
 from projections.places import PlacesProjection
 from projections.stream import Event, StreamRecord
@@ -84,10 +86,22 @@ def one_by_one(
 def paged(
     db: ViewDatabase, projection: PageProjection, records: Sequence[StreamRecord], size: int
 ) -> None:
+    """Through the runner: past the checkpoint, each page in one pass."""
     for start in range(0, len(records), size):
-        page = records[start : start + size]
+        assert apply_page(db, projection, records[start : start + size]) > 0
+
+
+def again(
+    db: ViewDatabase, projection: PageProjection, records: Sequence[StreamRecord], size: int
+) -> None:
+    """Straight to the page hook, past the runner's checkpoint: pages delivered again."""
+    for start in range(0, len(records), size):
         with db.transaction() as conn:
-            projection.apply_page(conn, [r.event for r in page])
+            projection.apply_page(conn, [r.event for r in records[start : start + size]])
+
+
+def forbidden(*args: object) -> None:
+    raise AssertionError("a page fell back to the per-event path")
 
 
 def rows(db: ViewDatabase, projection: PageProjection) -> dict[str, list[tuple[object, ...]]]:
@@ -106,11 +120,13 @@ def test_a_page_applied_view_equals_the_event_by_event_one(make_hub: HubFactory,
         install(hub.views, reference)
         install(hub.views, candidate)
         one_by_one(hub.views, reference, records)
-        paged(hub.views, candidate, records, size)
+        with pytest.MonkeyPatch.context() as patch:  # no page may fall back to per event
+            patch.setattr(base, "_apply_one", forbidden)
+            paged(hub.views, candidate, records, size)
         expected = rows(hub.views, reference)
         assert all(expected.values()), expected  # every table holds rows: the history reached it
         assert rows(hub.views, candidate) == expected
-        paged(hub.views, candidate, records, 3)  # delivered again, cut differently
+        again(hub.views, candidate, records, 3)  # cut differently
         assert rows(hub.views, candidate) == expected
 
 
@@ -136,29 +152,36 @@ def test_the_history_merges_moves_and_erases(make_hub: HubFactory) -> None:
 
 
 class Poisoned(Geography):
-    """The hub's geography, except for one update of one alert."""
-
-    def __init__(self, poisoned: Event) -> None:
-        super().__init__()
-        self.poisoned = (poisoned.originator_id, poisoned.originator_version)
+    """The hub's geography, except that it cannot place the area an update moves an alert to."""
 
     def codes_of(self, alert: AlertState) -> set[str]:
-        if (alert.alert_id, alert.version) == self.poisoned:
+        if any(area.description == ELSEWHERE["description"] for area in areas_of(alert)):
             raise ValueError("this area cannot be placed")
         return super().codes_of(alert)
 
 
-def test_a_poisoned_event_mid_page_is_set_aside_as_event_by_event(make_hub: HubFactory) -> None:
+def test_a_poisoned_event_mid_page_is_set_aside_as_event_by_event(
+    make_hub: HubFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hub = make_hub()
     records = history(hub)
-    (poison,) = [r for r in records if isinstance(r.event, AlertUpdated)][:1]
-    places = Poisoned(poison.event)
+    (poison,) = [r for r in records if ELSEWHERE["description"] in str(r.event.__dict__)]
+    places = Poisoned()
     reference, candidate = PlacesProjection(places, "one_"), PlacesProjection(places, "page_")
     for projection in (reference, candidate):
         install(hub.views, projection)
-    for record in records:  # the per-event path of the runner, one record a page
+    for record in records:  # event by event: one record a page
         apply_page(hub.views, reference, [record])
+    tried: list[int] = []
+    hook = PlacesProjection.apply_page
+
+    def counted(self: PlacesProjection, conn: Connection, events: Sequence[Event]) -> None:
+        tried.append(len(events))
+        hook(self, conn, events)
+
+    monkeypatch.setattr(PlacesProjection, "apply_page", counted)
     assert apply_page(hub.views, candidate, records) == len(records)
+    assert tried == [len(records)]  # the page was tried in one pass, then applied per event
     assert rows(hub.views, candidate) == rows(hub.views, reference)
     letters = [
         [{k: v for k, v in d.items() if k != "projection"} for d in deadletters(hub.views, name)]
