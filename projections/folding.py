@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from domain.alert import AlertEvent, AlertIssued, evolve
+from domain.model import AlertMessage
 from domain.state import AlertState
 from projections.database import Connection
 from projections.dialect import upsert
@@ -26,11 +27,11 @@ CHUNK = 500  # values per IN list: far below SQLite's and PostgreSQL's limits on
 
 @dataclass(frozen=True)
 class Step:
-    """One applied event: the alert's state before it (None: the first) and after it."""
+    """One applied event: the alert's state after it, and the event's message, parsed once."""
 
     event: AlertIssued | AlertEvent
-    before: AlertState | None
     state: AlertState
+    message: AlertMessage
 
     @property
     def alert_id(self) -> str:
@@ -74,9 +75,12 @@ def fold_page(
             continue
         state = evolve(before, event)
         state = stamp(state) if stamp is not None else state
+        # From a state without history the fold's one message is the event's own (an erasure
+        # brings none): parsed once, not again by each view that reads it.
+        message = state.messages[0] if len(state.messages) == 1 else event.alert_message
         state = state.model_copy(update={"messages": []})  # kept without history, as stored
         states[alert_id] = state
-        steps.append(Step(event, before, state))
+        steps.append(Step(event, state, message))
     return steps
 
 

@@ -93,7 +93,7 @@ class IncidentPage:
     def __init__(self, conn: Connection, prefix: str, steps: Sequence[Step], merge: Merge) -> None:
         self.conn, self.prefix, self.merge = conn, prefix, merge
         self.steps = steps
-        self.messages = [step.event.alert_message for step in steps]
+        self.messages = [step.message for step in steps]
         self.wanted = sorted(set().union(*(links_of(m) for m in self.messages)))
         self.alerts = sorted({step.alert_id for step in steps})
         self.links: dict[str, str] = {}  # link -> incident
