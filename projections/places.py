@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.model import Area
 from domain.state import AlertState
-from geography.places import areas_of
 from projections import schema
 from projections.alerts import Places
 from projections.database import Connection
@@ -134,10 +134,15 @@ class PlacesProjection:
     ) -> tuple[set[str], Box | None]:
         """The places and box of the state's area: asked of the geography once per area an
         alert takes in the page."""
-        alert_id, areas = str(state.alert_id), areas_of(state)
+        alert_id, areas = str(state.alert_id), _areas(state)
         seen = known.get(alert_id)
-        if seen is not None and areas_of(seen[0]) == areas:
+        if seen is not None and _areas(seen[0]) == areas:
             return seen[1], seen[2]
         found, box = self.places.codes_of(state), self.places.bounds(state)
         known[alert_id] = (state, found, box)
         return found, box
+
+
+def _areas(state: AlertState) -> list[Area]:
+    """What the geography's answer depends on: the areas of the content shown."""
+    return [area for info in state.current.info for area in info.areas]
