@@ -10,8 +10,8 @@ query time.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -23,8 +23,9 @@ from domain.state import AlertState, Lifecycle
 from projections import schema
 from projections.database import Connection
 from projections.dialect import upsert
+from projections.folding import SetChange, fold_page, keep_sets
 from projections.paging import Page, decode, newest_first, page_of
-from projections.states import StateTables, bare, keep_set, parse, utc_text
+from projections.states import StateTables, bare, keep_set, message_row, parse, utc_text
 from projections.stream import Event
 
 __all__ = [
@@ -89,6 +90,36 @@ class AlertsProjection:
                 self._erase_history(conn, state)
             self._write(conn, self.lifetimes.stamp(state))
 
+    def apply_page(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Fold a page in one pass: one read of the page's alerts, one `executemany` per table.
+
+        An erasure rewrites the history already written, so it is applied on its own (`apply`),
+        between the runs of events before and after it.
+        """
+        run: list[Event] = []
+        for event in events:
+            if isinstance(event, PersonalDataErased):
+                self._apply_run(conn, run)
+                self.apply(conn, event)
+                run = []
+            else:
+                run.append(event)
+        self._apply_run(conn, run)
+
+    def _apply_run(self, conn: Connection, events: Sequence[Event]) -> None:
+        """What `apply` writes for each event in turn, each row written once (`PageRows`)."""
+        steps = fold_page(conn, f"{self.prefix}alerts", events, self.lifetimes.stamp)
+        if not steps:
+            return
+        self.states.keep_messages(conn, [message_row(s.state, s.message) for s in steps])
+        by_alert: dict[str, list[AlertState]] = {}
+        for step in steps:
+            by_alert.setdefault(step.alert_id, []).append(step.state)
+        rows = PageRows()
+        for alert_id, states in by_alert.items():
+            rows.add(alert_id, states)
+        rows.write(conn, self.prefix)
+
     def _erase_history(self, conn: Connection, state: AlertState) -> None:
         """Rewrite every kept version and message of the alert without the erased fields (as-of
         answers included)."""
@@ -108,14 +139,7 @@ class AlertsProjection:
 
     def _write(self, conn: Connection, state: AlertState) -> None:
         p, alert_id, at = self.prefix, str(state.alert_id), utc_text(state.updated_at)
-        document = bare(state)
-        filters = (
-            state.current.status.value,
-            int(state.is_public),
-            int(state.ended is not None),
-            utc_text(state.expires_at),
-            utc_text(state.current.sent),
-        )
+        document, filters = bare(state), _filters_of(state)
         conn.execute(
             f"UPDATE {p}alert_versions SET valid_to=? WHERE alert_id=? AND valid_to IS NULL",
             (at, alert_id),
@@ -128,22 +152,74 @@ class AlertsProjection:
             upsert(f"{p}alerts", ALERT_COLUMNS, ("alert_id",)),
             (alert_id, state.version, *filters, state.thread, state.origin.channel, document),
         )
-        for channel in state.channels:
-            conn.execute(
-                upsert(
-                    f"{p}alert_channels",
-                    ("alert_id", "channel", "valid_from"),
-                    ("alert_id", "channel"),
-                    keep_existing=True,
-                ),
-                (alert_id, channel, at),
-            )
-        self._write_geocodes(conn, state, at)
+        conn.executemany(_keep_channel(p), [(alert_id, c, at) for c in state.channels])
+        keep_set(conn, f"{p}alert_geocodes", "value", alert_id, values=_geocodes(state), at=at)
 
-    def _write_geocodes(self, conn: Connection, state: AlertState, at: str | None) -> None:
-        now = {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
-        table = f"{self.prefix}alert_geocodes"
-        keep_set(conn, table, "value", str(state.alert_id), values=now, at=at)
+
+@dataclass
+class PageRows:
+    """The rows a run of a page writes to the alerts view, each once.
+
+    Each version's interval is closed in memory by the alert's next version in the page; one
+    UPDATE per alert closes the version open before the page. `alerts` gets each alert's last
+    state, `alert_channels` each channel's first moment, `alert_geocodes` the intervals
+    `keep_sets` computes from the states in order.
+    """
+
+    closes: list[tuple[str | None, str]] = field(default_factory=list)
+    versions: list[tuple[object, ...]] = field(default_factory=list)
+    alerts: list[tuple[object, ...]] = field(default_factory=list)
+    channels: list[tuple[str, str, str | None]] = field(default_factory=list)
+    geocodes: list[SetChange] = field(default_factory=list)
+
+    def add(self, alert_id: str, states: Sequence[AlertState]) -> None:
+        """One alert's states of the run, in order (at least one)."""
+        moments = [utc_text(state.updated_at) for state in states]
+        self.closes.append((moments[0], alert_id))
+        joined: set[str] = set()
+        for state, at, until in zip(states, moments, [*moments[1:], None], strict=True):
+            document, filters = state.model_dump_json(), _filters_of(state)
+            self.versions.append((alert_id, state.version, at, until, *filters, document))
+            self.channels.extend((alert_id, c, at) for c in state.channels if c not in joined)
+            joined.update(state.channels)
+            self.geocodes.append((alert_id, at, _geocodes(state)))
+        last = states[-1]  # its document and filters are the loop's last
+        self.alerts.append(
+            (alert_id, last.version, *filters, last.thread, last.origin.channel, document)
+        )
+
+    def write(self, conn: Connection, p: str) -> None:
+        conn.executemany(
+            f"UPDATE {p}alert_versions SET valid_to=? WHERE alert_id=? AND valid_to IS NULL",
+            self.closes,
+        )
+        conn.executemany(
+            upsert(f"{p}alert_versions", VERSION_COLUMNS, ("alert_id", "version")), self.versions
+        )
+        conn.executemany(upsert(f"{p}alerts", ALERT_COLUMNS, ("alert_id",)), self.alerts)
+        conn.executemany(_keep_channel(p), self.channels)
+        keep_sets(conn, f"{p}alert_geocodes", "value", self.geocodes)
+
+
+def _filters_of(state: AlertState) -> tuple[object, ...]:
+    """The columns queries filter on, shared by `alerts` and `alert_versions`."""
+    return (
+        state.current.status.value,
+        int(state.is_public),
+        int(state.ended is not None),
+        utc_text(state.expires_at),
+        utc_text(state.current.sent),
+    )
+
+
+def _geocodes(state: AlertState) -> set[str]:
+    return {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
+
+
+def _keep_channel(prefix: str) -> str:
+    """A channel, once joined, stays joined from its first moment."""
+    columns = ("alert_id", "channel", "valid_from")
+    return upsert(f"{prefix}alert_channels", columns, columns[:2], keep_existing=True)
 
 
 @dataclass(frozen=True)

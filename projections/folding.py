@@ -6,7 +6,8 @@ states of every alert the page touches are read in one query, each event evolves
 memory (events at or below an alert's kept version are skipped: the stream is at-least-once, a
 view is exactly-once), and only the last state of each alert is written back, in one
 `executemany`. The states evolve exactly as they would event by event: without their message
-history, as the per-event path keeps them.
+history, as the per-event path keeps them. Sets kept as validity intervals (`keep_sets`) are
+computed the same way: one read of the open rows, the intervals in memory, one write.
 """
 
 from __future__ import annotations
@@ -93,3 +94,37 @@ def write_states(conn: Connection, table: str, steps: Sequence[Step]) -> None:
         upsert(table, ("alert_id", "version", "state"), ("alert_id",)),
         [(alert_id, s.version, s.model_dump_json()) for alert_id, s in last.items()],
     )
+
+
+SetChange = tuple[str, str | None, set[str]]
+"""alert_id, at, the alert's set of values from then on."""
+
+
+def keep_sets(conn: Connection, table: str, column: str, changes: Sequence[SetChange]) -> None:
+    """`projections.states.keep_set` for a page of changes, in order: one read of the open rows
+    of their alerts, the intervals computed in memory, one `executemany` of the rows opened or
+    closed (a row opened and closed inside the page is written once, closed)."""
+    # alert_id -> value -> valid_from of its open rows; then the rows to write, by their key.
+    open_rows: dict[str, dict[str, list[str | None]]] = {}
+    ids = sorted({alert_id for alert_id, _, _ in changes})
+    for chunk in chunks(ids):
+        for alert_id, value, since in conn.execute(
+            f"SELECT alert_id, {column}, valid_from FROM {table}"
+            f" WHERE alert_id IN ({marks(chunk)}) AND valid_to IS NULL",
+            list(chunk),
+        ):
+            open_rows.setdefault(alert_id, {}).setdefault(value, []).append(since)
+    written: dict[tuple[str, str, str | None], str | None] = {}
+    for alert_id, at, values in changes:
+        now = open_rows.setdefault(alert_id, {})
+        for gone in sorted(now.keys() - values):
+            for since in now.pop(gone):
+                written[(alert_id, gone, since)] = at
+        for new in sorted(values - now.keys()):
+            now[new] = [at]
+            written[(alert_id, new, at)] = None
+    if written:
+        columns = ("alert_id", column, "valid_from", "valid_to")
+        conn.executemany(
+            upsert(table, columns, columns[:3]), [(*key, until) for key, until in written.items()]
+        )

@@ -56,18 +56,14 @@ class StateTables:
         state = evolve(AlertState.model_validate_json(row[1]) if row else None, event)
         if self.messages is None:
             return state
-        message = event.alert_message
-        conn.execute(
-            upsert(self.messages, MESSAGE_COLUMNS, MESSAGE_COLUMNS[:2], keep_existing=True),
-            (
-                str(state.alert_id),
-                message.key,
-                state.version,
-                utc_text(message.sent),
-                message.model_dump_json(),
-            ),
-        )
+        self.keep_messages(conn, [message_row(state, event.alert_message)])
         return state
+
+    def keep_messages(self, conn: Connection, rows: Sequence[tuple[object, ...]]) -> None:
+        """Store `message_row`s, each message once: the first version that brought it stays."""
+        assert self.messages is not None
+        statement = upsert(self.messages, MESSAGE_COLUMNS, MESSAGE_COLUMNS[:2], keep_existing=True)
+        conn.executemany(statement, rows)
 
     def erase_history(self, conn: Connection, state: AlertState) -> None:
         """After an erasure: every kept message of the alert rewritten without the erased fields
@@ -134,6 +130,17 @@ def parse(document: str) -> AlertState:
 
 def parse_all(rows: Iterable[Sequence[str]]) -> list[AlertState]:
     return [parse(row[0]) for row in rows]
+
+
+def message_row(state: AlertState, message: AlertMessage) -> tuple[object, ...]:
+    """A message as a messages table keeps it, tagged with the version it came in."""
+    return (
+        str(state.alert_id),
+        message.key,
+        state.version,
+        utc_text(message.sent),
+        message.model_dump_json(),
+    )
 
 
 def _with_history(state: AlertState, messages: list[tuple[int, str]]) -> AlertState:
