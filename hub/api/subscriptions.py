@@ -21,7 +21,7 @@ from hub.subscriptions.service import SubscriptionService
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 
-def get_subscriptions(request: Request) -> SubscriptionService:
+async def get_subscriptions(request: Request) -> SubscriptionService:
     service: SubscriptionService = request.app.state.hub.push.service
     return service
 

@@ -10,11 +10,12 @@ they are read as stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, Repository
 from eventsourcing.persistence import Mapper, PersistenceError, StoredEvent
 
 from domain.alert import ALERT_EVENTS
@@ -25,6 +26,22 @@ from hub.settings import Settings
 from hub.storage.database_url import DatabaseUrl
 from hub.storage.postgres import CONNECT_TIMEOUT_S, PostgresViewDatabase, probe, schema_lock
 from projections.database import ViewDatabase
+
+
+def mutate_each(aggregate: Any, events: Iterable[Any]) -> Any:
+    """An aggregate from its events, as eventsourcing's own projector does, less its per-event
+    `isinstance` check against a runtime-checkable Protocol, which costs more than the mutation
+    (a third of the time to load a channel's feed of a hundred events)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class EventRepository(Repository[UUID]):
+    """eventsourcing's repository, reconstructing with `mutate_each` unless told otherwise."""
+
+    def get(self, aggregate_id: UUID, **options: Any) -> Any:
+        return super().get(aggregate_id, **{"projector_func": mutate_each, **options})
 
 
 class EventStore(Application[UUID]):
@@ -42,6 +59,10 @@ class EventStore(Application[UUID]):
     def __init__(self, env: dict[str, str], sealer: Sealer | None = None) -> None:
         self._sealer = sealer
         super().__init__(env=env)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """No aggregate cache (the hub sets none): every `get` reads the store afresh."""
+        return EventRepository(event_store=self.events, snapshot_store=self.snapshots)
 
     def construct_mapper(self) -> Mapper[UUID]:
         if self._sealer is None:
