@@ -17,12 +17,11 @@ from projections import schema
 from projections.alerts import Places
 from projections.database import Connection
 from projections.dialect import upsert
-from projections.folding import chunks, fold_page, marks, write_states
+from projections.folding import SetChange, chunks, fold_page, keep_sets, marks, write_states
 from projections.states import StateTables, bare, keep_set, utc_text
 from projections.stream import Event
 
 BOUNDS_COLUMNS = ("alert_id", "valid_from", "valid_to", "min_lat", "min_lon", "max_lat", "max_lon")
-PLACE_COLUMNS = ("alert_id", "code", "valid_from", "valid_to")
 Box = tuple[float, float, float, float]
 
 
@@ -77,57 +76,40 @@ class PlacesProjection:
         steps = fold_page(conn, f"{p}place_states", events)
         if not steps:
             return
-        ids = sorted({step.alert_id for step in steps})
-        codes, boxes = self._open_rows(conn, ids)
-        places: dict[tuple[str, str, str], str | None] = {}  # (alert, code, from) -> valid_to
+        boxes = self._open_boxes(conn, sorted({step.alert_id for step in steps}))
+        places: list[SetChange] = []
         bounds: dict[tuple[str, str], tuple[str | None, Box]] = {}  # (alert, from) -> to, box
         known: dict[str, tuple[AlertState, set[str], Box | None]] = {}  # last area seen
         for step in steps:
             alert_id, at = step.alert_id, utc_text(step.state.updated_at)
             assert at is not None  # every state has an updated_at
             found, box = self._where(step.state, known)
-            kept = codes.setdefault(alert_id, {})
-            for gone in sorted(set(kept) - found):
-                places[(alert_id, gone, kept.pop(gone))] = at
-            for new in sorted(found - set(kept)):
-                places[(alert_id, new, at)] = None
-                kept[new] = at
+            places.append((alert_id, at, found))
             if (opened := boxes.pop(alert_id, None)) is not None:
                 bounds[(alert_id, opened[0])] = (at, opened[1])
             if box is not None:
                 bounds[(alert_id, at)] = (None, box)
                 boxes[alert_id] = (at, box)
         write_states(conn, f"{p}place_states", steps)
-        if places:
-            conn.executemany(
-                upsert(f"{p}alert_places", PLACE_COLUMNS, PLACE_COLUMNS[:3]),
-                [(*key, to) for key, to in places.items()],
-            )
+        keep_sets(conn, f"{p}alert_places", "code", places)
         if bounds:
             conn.executemany(
                 upsert(f"{p}alert_bounds", BOUNDS_COLUMNS, ("alert_id", "valid_from")),
                 [(*key, to, *box) for key, (to, box) in bounds.items()],
             )
 
-    def _open_rows(
-        self, conn: Connection, ids: Sequence[str]
-    ) -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, Box]]]:
-        """Per alert, its open place rows (code -> valid_from) and open box (from, box)."""
-        p, codes, boxes = self.prefix, dict[str, dict[str, str]](), dict[str, tuple[str, Box]]()
+    def _open_boxes(self, conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, Box]]:
+        """Per alert, its open box: (valid_from, box)."""
+        boxes: dict[str, tuple[str, Box]] = {}
         for chunk in chunks(ids):
-            for alert_id, code, since in conn.execute(
-                f"SELECT alert_id, code, valid_from FROM {p}alert_places"
+            for alert_id, since, *box in conn.execute(
+                f"SELECT alert_id, valid_from, min_lat, min_lon, max_lat, max_lon"
+                f" FROM {self.prefix}alert_bounds"
                 f" WHERE alert_id IN ({marks(chunk)}) AND valid_to IS NULL",
                 list(chunk),
             ):
-                codes.setdefault(alert_id, {})[code] = since
-            for alert_id, since, *box in conn.execute(
-                f"SELECT alert_id, valid_from, min_lat, min_lon, max_lat, max_lon"
-                f" FROM {p}alert_bounds WHERE alert_id IN ({marks(chunk)}) AND valid_to IS NULL",
-                list(chunk),
-            ):
                 boxes[alert_id] = (since, (box[0], box[1], box[2], box[3]))
-        return codes, boxes
+        return boxes
 
     def _where(
         self, state: AlertState, known: dict[str, tuple[AlertState, set[str], Box | None]]
