@@ -146,11 +146,10 @@ def from_record(
     cls = EVENT_TYPES.get(event_type)
     if cls is None:
         raise ValueError(f"unknown event type {event_type!r}; known: {sorted(EVENT_TYPES)}")
-    branch = names[f"{_namespace(envelope)}.{event_type}"]
-    fields = {f["name"]: from_avro(f["type"], payload[f["name"]], names) for f in branch["fields"]}
-    fields["provenance"] = from_avro(
-        _field(envelope, "provenance"), record.get("provenance"), names
-    )
+    compiled = _compiled(names)
+    branch = compiled.field_readers(f"{_namespace(envelope)}.{event_type}")
+    fields = {field: read(payload[field]) for field, read in branch}
+    fields["provenance"] = compiled.reader(_field(envelope, "provenance"))(record.get("provenance"))
     erasure = record.get("erasure")
     if erasure is not None:
         cls = PersonalDataErased
@@ -241,12 +240,21 @@ class _Compiled:
         self.names = names
         self._writers: dict[object, Convert] = {}
         self._readers: dict[object, Convert] = {}
+        self._fields: dict[str, list[tuple[str, Convert]]] = {}
 
     def writer(self, schema: Any) -> Convert:
         return self._memo(self._writers, schema, self._build_writer)
 
     def reader(self, schema: Any) -> Convert:
         return self._memo(self._readers, schema, self._build_reader)
+
+    def field_readers(self, record: str) -> list[tuple[str, Convert]]:
+        """A named record's fields with their readers, nulls kept (they are arguments)."""
+        found = self._fields.get(record)
+        if found is None:
+            fields = self.names[record]["fields"]
+            found = self._fields[record] = [(f["name"], self.reader(f["type"])) for f in fields]
+        return found
 
     def _memo(
         self, memo: dict[object, Convert], schema: Any, build: Callable[[Any], Convert]
