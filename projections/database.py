@@ -84,9 +84,12 @@ class ViewDatabase:
     suspect = False  # a read met a malformed page: check (and heal) soon
     rebuilding = False  # a fresh file replaced a bad one; true until the projections caught up
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, versioned: bool = True) -> None:
+        """`versioned`: the file is the views' own, marked with their layout `VERSION` and moved
+        aside when it holds another. The event store keeps its positions in its own file with
+        `versioned=False`: a new layout of the views must never move the events away."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.path, self.versioned = path, versioned
         self._connections: ThreadConnections[Connection] = ThreadConnections(self._open)
         if problem := self._problem():
             self._move_aside(problem)
@@ -107,7 +110,7 @@ class ViewDatabase:
             return f"corrupt ({exc})"
         if checks != ["ok"]:
             return f"corrupt ({'; '.join(checks[:3])})"
-        if version not in {0, VERSION}:
+        if self.versioned and version not in {0, VERSION}:
             return f"incompatible (version {version}, this hub keeps {VERSION})"
         return None
 
@@ -141,10 +144,10 @@ class ViewDatabase:
             conn.execute(POSITION_STREAMS_TABLE)
             self.mark_version(conn)
 
-    @staticmethod
-    def mark_version(conn: Connection) -> None:
+    def mark_version(self, conn: Connection) -> None:
         """Write the views' layout version into the file (checked by `_problem` at start)."""
-        conn.execute(f"PRAGMA user_version={VERSION}")
+        if self.versioned:
+            conn.execute(f"PRAGMA user_version={VERSION}")
 
     def schema_transaction(self) -> AbstractContextManager[Connection]:
         """A transaction that creates tables (one at a time where several processes start)."""

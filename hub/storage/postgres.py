@@ -169,8 +169,7 @@ class PostgresViewDatabase(ViewDatabase):
         if not conn.broken:
             conn.execute("ROLLBACK")
 
-    @staticmethod
-    def mark_version(conn: Connection) -> None:
+    def mark_version(self, conn: Connection) -> None:
         """Nothing to mark: a SQLite file's version pragma has no PostgreSQL counterpart."""
 
     def heal(self) -> bool:

@@ -1,0 +1,37 @@
+"""A new layout of the views rebuilds the views' file, and never touches the events' file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from projections.database import VERSION
+from tests.conftest import EXAMPLES, HubFactory
+
+
+def mark(path: Path, version: int) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA user_version={version}")
+    finally:
+        conn.close()
+
+
+def test_an_older_views_layout_is_rebuilt_and_the_events_stay(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    body = (EXAMPLES / "burgernet" / "01-vermissing-start.json").read_bytes()
+    alert_id = hub.service.ingest("burgernet", body, "application/json").accepted[0].alert_id
+    hub.follower.catch_up()
+    settings = hub.settings
+    hub.close()
+    older = VERSION - 1  # what a hub of the previous layout wrote in both files
+    mark(settings.views_db, older)
+    mark(settings.events_db, older)
+
+    again = make_hub()
+    assert again.service.alert_state(alert_id) is not None  # the events were kept in place
+    assert not list(settings.events_db.parent.glob(f"{settings.events_db.name}.*"))
+    assert list(settings.views_db.parent.glob(f"{settings.views_db.name}.incompatible-*"))
+    again.follower.catch_up()
+    (item,) = again.reads.view("burgernet", None).items  # rebuilt from the kept events
+    assert item["alert_id"] == str(alert_id)
