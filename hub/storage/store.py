@@ -11,11 +11,13 @@ they are read as stored.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from copy import deepcopy
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import Application, Repository
+from eventsourcing.application import Application, Cache, Repository
+from eventsourcing.persistence import EventStore as Events
 from eventsourcing.persistence import Mapper, PersistenceError, StoredEvent
 
 from domain.alert import ALERT_EVENTS
@@ -37,11 +39,34 @@ def mutate_each(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+class FeedCache(Cache[UUID, Any]):
+    """Keeps channel feeds only: an alert is loaded by the few messages about it, a channel's
+    feed by every threaded message of the channel, and its open threads make it the one
+    aggregate whose loading grows with the data."""
+
+    def put(self, key: UUID, value: Any) -> None:
+        if isinstance(value, ChannelFeed):
+            super().put(key, value)
+
+
 class EventRepository(Repository[UUID]):
-    """eventsourcing's repository, reconstructing with `mutate_each` unless told otherwise."""
+    """eventsourcing's repository, reconstructing with `mutate_each` unless told otherwise.
+
+    Channel feeds are cached and brought up to date from the store on every `get` (the events
+    recorded since, by this process or another: eventsourcing's fast-forward), so a decision
+    never acts on a stale feed and a write on one still meets the store's version check. Each
+    `get` hands out a copy: a decision that fails must not change the cached feed.
+    """
+
+    def __init__(self, event_store: Events[UUID], snapshot_store: Events[UUID] | None) -> None:
+        super().__init__(event_store, snapshot_store=snapshot_store, cache_maxsize=0)
+        self.cache = FeedCache()
 
     def get(self, aggregate_id: UUID, **options: Any) -> Any:
-        return super().get(aggregate_id, **{"projector_func": mutate_each, **options})
+        found = super().get(
+            aggregate_id, **{"projector_func": mutate_each, "deepcopy_from_cache": False, **options}
+        )
+        return deepcopy(found) if isinstance(found, ChannelFeed) else found
 
 
 class EventStore(Application[UUID]):
@@ -61,8 +86,7 @@ class EventStore(Application[UUID]):
         super().__init__(env=env)
 
     def construct_repository(self) -> Repository[UUID]:
-        """No aggregate cache (the hub sets none): every `get` reads the store afresh."""
-        return EventRepository(event_store=self.events, snapshot_store=self.snapshots)
+        return EventRepository(self.events, self.snapshots)
 
     def construct_mapper(self) -> Mapper[UUID]:
         if self._sealer is None:
