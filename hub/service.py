@@ -208,6 +208,9 @@ class IngestService:
         deferred = []
         for ticket in batch:
             work = cast(Work, ticket.work)
+            if work.loaded & claimed:  # waits for the same aggregate as before: not decided
+                deferred.append(ticket)
+                continue
             loaded: set[UUID] = set()
             try:
                 inbox = self._decide(work, loaded)
@@ -216,6 +219,7 @@ class IngestService:
                 continue
             loaded |= {*inbox.receipts, *inbox.feeds, *inbox.alerts}
             if loaded & claimed:  # depends on what this batch writes: decide it after
+                work.loaded.update(loaded)
                 deferred.append(ticket)
                 continue
             claimed |= loaded
@@ -355,3 +359,6 @@ class Work:
     received: Received | None
     publisher: Publisher | None
     confirm_end: bool
+    # The aggregates its last decision loaded, when it was deferred: until a batch has none of
+    # them claimed, deciding it again would only defer it again.
+    loaded: set[UUID] = field(default_factory=set)

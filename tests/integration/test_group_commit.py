@@ -93,6 +93,33 @@ def test_updates_of_one_alert_at_once_get_consecutive_versions(make_hub: HubFact
     assert stored == list(range(1, CALLERS + 2))
 
 
+def test_messages_waiting_for_one_alert_are_not_decided_again_while_it_is_taken(
+    make_hub: HubFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message deferred because an earlier one of its batch writes its alert is decided again
+    only once that alert is free: each update of one alert is decided at most twice, however
+    many wait (deciding every waiter in every batch made a busy alert, or a channel's feed,
+    cost the square of its waiters)."""
+    hub = make_hub()
+    original = message()
+    hub.service.handle([cap(original)])
+    decided: list[object] = []
+    decide = hub.service._decide
+
+    def counted(work: Any, loaded: Any = None) -> Any:
+        decided.append(work)
+        return decide(work, loaded)
+
+    monkeypatch.setattr(hub.service, "_decide", counted)
+    updates = [
+        message(f"u{i}", msg_type="Update", sent=later(i + 1), references=[original])
+        for i in range(CALLERS)
+    ]
+    results = at_once([lambda u=u: hub.service.handle([cap(u)]) for u in updates])  # type: ignore[misc]
+    assert all(isinstance(r, IngestResult) and r.accepted for r in results)
+    assert max(decided.count(work) for work in decided) <= 2
+
+
 def test_a_refused_message_fails_alone(make_hub: HubFactory) -> None:
     hub = make_hub()
     reused = message("reused")
