@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -21,11 +21,11 @@ from domain.lifetimes import NEVER, Lifetimes
 from domain.model import cap_datetime
 from domain.state import AlertState, Lifecycle
 from projections import schema
+from projections.alert_rows import AlertRows
 from projections.database import Connection
-from projections.dialect import upsert
-from projections.folding import SetChange, fold_page, keep_sets
+from projections.folding import fold_page
 from projections.paging import Page, decode, newest_first, page_of
-from projections.states import StateTables, bare, keep_set, message_row, parse, utc_text
+from projections.states import StateTables, bare, message_row, parse, utc_text
 from projections.stream import Event
 
 __all__ = [
@@ -37,31 +37,6 @@ __all__ = [
     "lifecycle_sql",
     "utc_text",
 ]
-
-ALERT_COLUMNS = (
-    "alert_id",
-    "version",
-    "status",
-    "public",
-    "ended",
-    "expires_at",
-    "sent",
-    "thread",
-    "origin_channel",
-    "state",
-)
-VERSION_COLUMNS = (
-    "alert_id",
-    "version",
-    "valid_from",
-    "valid_to",
-    "status",
-    "public",
-    "ended",
-    "expires_at",
-    "sent",
-    "state",
-)
 
 
 class AlertsProjection:
@@ -107,7 +82,7 @@ class AlertsProjection:
         self._apply_run(conn, run)
 
     def _apply_run(self, conn: Connection, events: Sequence[Event]) -> None:
-        """What `apply` writes for each event in turn, each row written once (`PageRows`)."""
+        """What `apply` writes for each event in turn, each row written once (`AlertRows`)."""
         steps = fold_page(conn, f"{self.prefix}alerts", events, self.lifetimes.stamp)
         if not steps:
             return
@@ -115,7 +90,7 @@ class AlertsProjection:
         by_alert: dict[str, list[AlertState]] = {}
         for step in steps:
             by_alert.setdefault(step.alert_id, []).append(step.state)
-        rows = PageRows()
+        rows = AlertRows()
         for alert_id, states in by_alert.items():
             rows.add(alert_id, states)
         rows.write(conn, self.prefix)
@@ -138,88 +113,9 @@ class AlertsProjection:
             )
 
     def _write(self, conn: Connection, state: AlertState) -> None:
-        p, alert_id, at = self.prefix, str(state.alert_id), utc_text(state.updated_at)
-        document, filters = bare(state), _filters_of(state)
-        conn.execute(
-            f"UPDATE {p}alert_versions SET valid_to=? WHERE alert_id=? AND valid_to IS NULL",
-            (at, alert_id),
-        )
-        conn.execute(
-            upsert(f"{p}alert_versions", VERSION_COLUMNS, ("alert_id", "version")),
-            (alert_id, state.version, at, None, *filters, document),
-        )
-        conn.execute(
-            upsert(f"{p}alerts", ALERT_COLUMNS, ("alert_id",)),
-            (alert_id, state.version, *filters, state.thread, state.origin.channel, document),
-        )
-        conn.executemany(_keep_channel(p), [(alert_id, c, at) for c in state.channels])
-        keep_set(conn, f"{p}alert_geocodes", "value", alert_id, values=_geocodes(state), at=at)
-
-
-@dataclass
-class PageRows:
-    """The rows a run of a page writes to the alerts view, each once.
-
-    Each version's interval is closed in memory by the alert's next version in the page; one
-    UPDATE per alert closes the version open before the page. `alerts` gets each alert's last
-    state, `alert_channels` each channel's first moment, `alert_geocodes` the intervals
-    `keep_sets` computes from the states in order.
-    """
-
-    closes: list[tuple[str | None, str]] = field(default_factory=list)
-    versions: list[tuple[object, ...]] = field(default_factory=list)
-    alerts: list[tuple[object, ...]] = field(default_factory=list)
-    channels: list[tuple[str, str, str | None]] = field(default_factory=list)
-    geocodes: list[SetChange] = field(default_factory=list)
-
-    def add(self, alert_id: str, states: Sequence[AlertState]) -> None:
-        """One alert's states of the run, in order (at least one)."""
-        moments = [utc_text(state.updated_at) for state in states]
-        self.closes.append((moments[0], alert_id))
-        joined: set[str] = set()
-        for state, at, until in zip(states, moments, [*moments[1:], None], strict=True):
-            document, filters = state.model_dump_json(), _filters_of(state)
-            self.versions.append((alert_id, state.version, at, until, *filters, document))
-            self.channels.extend((alert_id, c, at) for c in state.channels if c not in joined)
-            joined.update(state.channels)
-            self.geocodes.append((alert_id, at, _geocodes(state)))
-        last = states[-1]  # its document and filters are the loop's last
-        self.alerts.append(
-            (alert_id, last.version, *filters, last.thread, last.origin.channel, document)
-        )
-
-    def write(self, conn: Connection, p: str) -> None:
-        conn.executemany(
-            f"UPDATE {p}alert_versions SET valid_to=? WHERE alert_id=? AND valid_to IS NULL",
-            self.closes,
-        )
-        conn.executemany(
-            upsert(f"{p}alert_versions", VERSION_COLUMNS, ("alert_id", "version")), self.versions
-        )
-        conn.executemany(upsert(f"{p}alerts", ALERT_COLUMNS, ("alert_id",)), self.alerts)
-        conn.executemany(_keep_channel(p), self.channels)
-        keep_sets(conn, f"{p}alert_geocodes", "value", self.geocodes)
-
-
-def _filters_of(state: AlertState) -> tuple[object, ...]:
-    """The columns queries filter on, shared by `alerts` and `alert_versions`."""
-    return (
-        state.current.status.value,
-        int(state.is_public),
-        int(state.ended is not None),
-        utc_text(state.expires_at),
-        utc_text(state.current.sent),
-    )
-
-
-def _geocodes(state: AlertState) -> set[str]:
-    return {g.value for info in state.current.info for a in info.areas for g in a.geocodes}
-
-
-def _keep_channel(prefix: str) -> str:
-    """A channel, once joined, stays joined from its first moment."""
-    columns = ("alert_id", "channel", "valid_from")
-    return upsert(f"{prefix}alert_channels", columns, columns[:2], keep_existing=True)
+        rows = AlertRows()
+        rows.add(str(state.alert_id), [state.model_copy(update={"messages": []})])
+        rows.write(conn, self.prefix)
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,11 @@ def test_a_view_folded_by_pages_equals_the_view_folded_event_by_event(
     conn = hub.views.connect()
     expected = view(conn, "single_")
     assert all(expected.values())
+    joined: dict[object, set[object]] = {}  # the history does what it says: a channel joined,
+    for alert, channel, _ in expected["alert_channels"]:
+        joined.setdefault(alert, set()).add(channel)
+    assert {"cap", "nlalert"} in joined.values()
+    assert any(until is not None for *_, until in expected["alert_geocodes"])  # a geocode left
     # Pages that cut histories in the middle, and the whole stream as one page.
     erasures = sum(isinstance(r.event, PersonalDataErased) for r in records)
     for size in (3, 7, len(records)):
