@@ -27,12 +27,16 @@ from typing import Any, Protocol
 
 import structlog
 
-from domain.errors import AlertHubError
+from domain.errors import AlertHubError, ConfigurationError
 from projections.connections import ThreadConnections
 from projections.dialect import upsert
 
 log = structlog.get_logger(__name__)
 VERSION = 2  # raise it when a change to the view tables needs a rebuild
+
+
+class CorruptFileError(ConfigurationError):
+    """A file that cannot be rebuilt (the event store's) is damaged: the hub does not start."""
 
 
 class PositionConflictError(AlertHubError):
@@ -84,14 +88,19 @@ class ViewDatabase:
     suspect = False  # a read met a malformed page: check (and heal) soon
     rebuilding = False  # a fresh file replaced a bad one; true until the projections caught up
 
-    def __init__(self, path: Path, *, versioned: bool = True) -> None:
-        """`versioned`: the file is the views' own, marked with their layout `VERSION` and moved
-        aside when it holds another. The event store keeps its positions in its own file with
-        `versioned=False`: a new layout of the views must never move the events away."""
+    def __init__(self, path: Path, *, disposable: bool = True) -> None:
+        """`disposable`: the file is the views' own, marked with their layout `VERSION`, and
+        moved aside (then rebuilt) when it is corrupt or holds another layout. The event store
+        keeps its positions in its own file with `disposable=False`: that file is the truth,
+        never moved aside, and a corrupt one stops the hub (`CorruptFileError`)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self.versioned = path, versioned
+        self.path, self.disposable = path, disposable
         self._connections: ThreadConnections[Connection] = ThreadConnections(self._open)
         if problem := self._problem():
+            if not disposable:
+                raise CorruptFileError(
+                    f"{path} is {problem}; it cannot be rebuilt: restore it from a backup"
+                )
             self._move_aside(problem)
         self.create_positions()
 
@@ -110,7 +119,7 @@ class ViewDatabase:
             return f"corrupt ({exc})"
         if checks != ["ok"]:
             return f"corrupt ({'; '.join(checks[:3])})"
-        if self.versioned and version not in {0, VERSION}:
+        if self.disposable and version not in {0, VERSION}:
             return f"incompatible (version {version}, this hub keeps {VERSION})"
         return None
 
@@ -146,7 +155,7 @@ class ViewDatabase:
 
     def mark_version(self, conn: Connection) -> None:
         """Write the views' layout version into the file (checked by `_problem` at start)."""
-        if self.versioned:
+        if self.disposable:
             conn.execute(f"PRAGMA user_version={VERSION}")
 
     def schema_transaction(self) -> AbstractContextManager[Connection]:

@@ -142,7 +142,7 @@ def open_sqlite_store(path: Path, sealer: Sealer | None = None) -> EventStore:
         },
         sealer=sealer,
     )
-    store.home = ViewDatabase(path, versioned=False)  # the events' file: never moved aside
+    store.home = ViewDatabase(path, disposable=False)  # the events' file: never moved aside
     return store
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from projections.database import VERSION
+import pytest
+
+from projections.database import VERSION, CorruptFileError
 from tests.conftest import EXAMPLES, HubFactory
+from tests.e2e.test_views_heal import spoil_middle_pages
+
+CAP = "application/cap+xml"
 
 
 def mark(path: Path, version: int) -> None:
@@ -35,3 +40,21 @@ def test_an_older_views_layout_is_rebuilt_and_the_events_stay(make_hub: HubFacto
     again.follower.catch_up()
     (item,) = again.reads.view("burgernet", None).items  # rebuilt from the kept events
     assert item["alert_id"] == str(alert_id)
+
+
+def test_a_corrupt_events_file_stops_the_hub_and_stays_where_it_is(make_hub: HubFactory) -> None:
+    """The views can be rebuilt from the events; the events from nothing: never moved aside."""
+    hub = make_hub()
+    body = (EXAMPLES / "cap" / "a2-severe-thunderstorm.xml").read_bytes()
+    for n in range(40):  # enough pages to spoil the middle of
+        hub.service.ingest("cap", body.replace(b"KSTO1055887203", f"RUN{n}".encode()), CAP)
+    settings = hub.settings
+    hub.store.home.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    hub.close()
+    spoil_middle_pages(settings.events_db)
+
+    with pytest.raises(CorruptFileError, match="restore it from a backup") as refused:
+        make_hub()
+    assert str(settings.events_db) in str(refused.value)
+    assert settings.events_db.exists()
+    assert not list(settings.events_db.parent.glob(f"{settings.events_db.name}.*"))
