@@ -60,17 +60,23 @@ def crc64_avro(data: bytes) -> bytes:
     return fp.to_bytes(8, "little")
 
 
+def any_history(test: Any) -> Any:
+    """Hypothesis over one alert's every event type, its messages and thread drawn at random."""
+    return settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
+        given(
+            first=alert_messages(),
+            second=alert_messages(),
+            thread=st.none() | st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True),
+        )(test)
+    )
+
+
 def issued(msg: AlertMessage | None = None, thread: str | None = None) -> Any:
     """The AlertIssued event of a fresh alert."""
     return Alert.start(uuid4(), cap(msg or message(), thread)).collect_events()[0]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    first=alert_messages(),
-    second=alert_messages(),
-    thread=st.none() | st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True),
-)
+@any_history
 def test_every_event_type_round_trips_with_any_message(
     codec: AvroCodec, first: AlertMessage, second: AlertMessage, thread: str | None
 ) -> None:
@@ -84,12 +90,7 @@ def test_every_event_type_round_trips_with_any_message(
         assert decoded.message == normalised  # type: ignore[attr-defined]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    first=alert_messages(),
-    second=alert_messages(),
-    thread=st.none() | st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True),
-)
+@any_history
 def test_compiled_writers_give_the_bytes_of_the_schema_walk(
     codec: AvroCodec, first: AlertMessage, second: AlertMessage, thread: str | None
 ) -> None:
