@@ -23,7 +23,7 @@ from domain.state import AlertState, Lifecycle
 from projections import schema
 from projections.alert_rows import AlertRows
 from projections.database import Connection
-from projections.folding import fold_page
+from projections.folding import around_erasures, fold_page
 from projections.paging import Page, decode, newest_first, page_of
 from projections.states import StateTables, bare, message_row, parse, utc_text
 from projections.stream import Event
@@ -71,15 +71,9 @@ class AlertsProjection:
         An erasure rewrites the history already written, so it is applied on its own (`apply`),
         between the runs of events before and after it.
         """
-        run: list[Event] = []
-        for event in events:
-            if isinstance(event, PersonalDataErased):
-                self._apply_run(conn, run)
-                self.apply(conn, event)
-                run = []
-            else:
-                run.append(event)
-        self._apply_run(conn, run)
+        around_erasures(
+            events, lambda run: self._apply_run(conn, run), lambda one: self.apply(conn, one)
+        )
 
     def _apply_run(self, conn: Connection, events: Sequence[Event]) -> None:
         """What `apply` writes for each event in turn, each row written once (`AlertRows`)."""

@@ -44,8 +44,9 @@ from projections import schema
 from projections.alerts import lifecycle_sql, valid_at
 from projections.database import Connection
 from projections.dialect import upsert
+from projections.folding import Step, around_erasures, as_of, fold_page, histories, write_states
 from projections.paging import Page, decode, newest_first, page_of
-from projections.states import StateTables, bare, parse, utc_text
+from projections.states import StateTables, bare, message_row, parse, utc_text
 from projections.stream import Event
 
 VIEW_COLUMNS = (
@@ -60,7 +61,11 @@ VIEW_COLUMNS = (
     "native",
     "lost",
 )
+VIEW_KEY = ("channel", "alert_id", "version")
 VERSION_COLUMNS = ("alert_id", "version", "state")
+_CLOSE = (
+    "UPDATE {p}channel_views SET valid_to=? WHERE channel=? AND alert_id=? AND valid_to IS NULL"
+)
 ERASED_RENDERING = ("{}", json.dumps([ERASED]))
 
 
@@ -95,37 +100,67 @@ class ChannelViewsProjection:
         if erasing:
             self._erase_renderings(conn, state)
 
+    def apply_page(self, conn: Connection, events: Sequence[Event]) -> None:
+        """`apply` for a page in one pass: the states folded in memory, the page's alerts'
+        states and messages read once, one `executemany` per table. An erasure rewrites the
+        alert's earlier rows and messages, so it is applied on its own (`apply`), between the
+        runs of events before and after it."""
+        around_erasures(
+            events, lambda run: self._apply_run(conn, run), lambda one: self.apply(conn, one)
+        )
+
+    def _apply_run(self, conn: Connection, events: Sequence[Event]) -> None:
+        """What `apply` writes for each event in turn, each row once: a row the run opens is
+        closed by the alert's next version in the run, the rows open before it by one UPDATE
+        per channel and alert."""
+        p = self.prefix
+        steps = fold_page(conn, f"{p}view_states", events, self.lifetimes.stamp)
+        if not steps:
+            return
+        self.states.keep_messages(conn, [message_row(s.state, s.message) for s in steps])
+        by_alert: dict[str, list[Step]] = {}
+        for step in steps:
+            by_alert.setdefault(step.alert_id, []).append(step)
+        kept = histories(conn, f"{p}view_messages", sorted(by_alert))
+        closes: list[tuple[str | None, str, str]] = []
+        versions: list[tuple[str, int, str]] = []
+        views: list[tuple[object, ...]] = []
+        for alert_id, run in by_alert.items():
+            moments = [utc_text(step.state.updated_at) for step in run]
+            closes.extend((moments[0], name, alert_id) for name in self.channels)
+            for step, until in zip(run, [*moments[1:], None], strict=True):
+                state = as_of(step.state, kept.get(alert_id, []))
+                selecting = self._selecting(state)
+                if selecting:
+                    versions.append((alert_id, state.version, step.state.model_dump_json()))
+                    views.extend(_rows(state, selecting, until))
+        write_states(conn, f"{p}view_states", steps)
+        conn.executemany(_CLOSE.format(p=p), closes)
+        conn.executemany(
+            upsert(f"{p}view_versions", VERSION_COLUMNS, VERSION_COLUMNS[:2]), versions
+        )
+        conn.executemany(upsert(f"{p}channel_views", VIEW_COLUMNS, VIEW_KEY), views)
+
+    def _selecting(self, state: AlertState) -> list[str]:
+        """The channels whose view holds this version of the alert."""
+        if not state.is_public:
+            return []
+        return [name for name, channel in self.channels.items() if channel.selects(state)]
+
     def _select(self, conn: Connection, state: AlertState, document: str) -> None:
         """Close each channel's open row of the alert; open one, unrendered, in each channel
         that selects this version, and keep the version's state to render it from."""
         p, alert_id, at = self.prefix, str(state.alert_id), utc_text(state.updated_at)
-        conn.executemany(
-            f"UPDATE {p}channel_views SET valid_to=?"
-            " WHERE channel=? AND alert_id=? AND valid_to IS NULL",
-            [(at, name, alert_id) for name in self.channels],
-        )
-        selecting = [
-            name
-            for name, channel in self.channels.items()
-            if state.is_public and channel.selects(state)
-        ]
+        conn.executemany(_CLOSE.format(p=p), [(at, name, alert_id) for name in self.channels])
+        selecting = self._selecting(state)
         if not selecting:
             return
         conn.execute(
             upsert(f"{p}view_versions", VERSION_COLUMNS, VERSION_COLUMNS[:2]),
             (alert_id, state.version, document),
         )
-        ended, expires, sent = (
-            int(state.ended is not None),
-            utc_text(state.expires_at),
-            utc_text(state.current.sent),
-        )
         conn.executemany(
-            upsert(f"{p}channel_views", VIEW_COLUMNS, ("channel", "alert_id", "version")),
-            [
-                (name, alert_id, state.version, at, None, ended, expires, sent, None, None)
-                for name in selecting
-            ],
+            upsert(f"{p}channel_views", VIEW_COLUMNS, VIEW_KEY), _rows(state, selecting, None)
         )
 
     def _erase_renderings(self, conn: Connection, state: AlertState) -> None:
@@ -142,6 +177,22 @@ class ChannelViewsProjection:
             f"DELETE FROM {self.prefix}view_versions WHERE alert_id=? AND version<?",
             (alert_id, state.version),
         )
+
+
+def _rows(
+    state: AlertState, channels: Sequence[str], until: str | None
+) -> list[tuple[object, ...]]:
+    """The alert's version in each of `channels`, valid from its moment `until`, unrendered."""
+    alert_id, at = str(state.alert_id), utc_text(state.updated_at)
+    ended, expires, sent = (
+        int(state.ended is not None),
+        utc_text(state.expires_at),
+        utc_text(state.current.sent),
+    )
+    return [
+        (name, alert_id, state.version, at, until, ended, expires, sent, None, None)
+        for name in channels
+    ]
 
 
 class Renderer:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from domain.alert import AlertEvent, AlertIssued, evolve
+from domain.alert import AlertEvent, AlertIssued, PersonalDataErased, evolve
 from domain.model import AlertMessage
 from domain.state import AlertState
 from projections.database import Connection
@@ -46,6 +46,24 @@ def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
 
 def marks(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
+
+
+def around_erasures(
+    events: Sequence[Event],
+    run: Callable[[Sequence[Event]], None],
+    one: Callable[[Event], None],
+) -> None:
+    """Each run of events between erasures folded in one pass (`run`), each erasure applied on
+    its own (`one`) in its place: an erasure rewrites rows the events before it wrote."""
+    between: list[Event] = []
+    for event in events:
+        if isinstance(event, PersonalDataErased):
+            run(between)
+            one(event)
+            between = []
+        else:
+            between.append(event)
+    run(between)
 
 
 def fold_page(
@@ -94,6 +112,30 @@ def write_states(conn: Connection, table: str, steps: Sequence[Step]) -> None:
         upsert(table, ("alert_id", "version", "state"), ("alert_id",)),
         [(alert_id, s.version, s.model_dump_json()) for alert_id, s in last.items()],
     )
+
+
+def histories(
+    conn: Connection, table: str, ids: Sequence[str]
+) -> dict[str, list[tuple[int, AlertMessage]]]:
+    """Each alert's kept messages (`table` of a `StateTables`), parsed once, in the order a
+    state holds them, each with the version that brought it (`StateTables.whole` for a page)."""
+    found: dict[str, list[tuple[int, AlertMessage]]] = {}
+    for chunk in chunks(ids):
+        for alert_id, version, message in conn.execute(
+            f"SELECT alert_id, version, message FROM {table}"
+            f" WHERE alert_id IN ({marks(chunk)}) ORDER BY sent, version",
+            list(chunk),
+        ):
+            found.setdefault(alert_id, []).append(
+                (version, AlertMessage.model_validate_json(message))
+            )
+    return found
+
+
+def as_of(state: AlertState, history: Sequence[tuple[int, AlertMessage]]) -> AlertState:
+    """The state with the messages of `history` it had at its version."""
+    kept = [message for version, message in history if version <= state.version]
+    return state.model_copy(update={"messages": kept})
 
 
 SetChange = tuple[str, str | None, set[str]]

@@ -21,7 +21,7 @@ from geography.places import areas_of
 from hub.bootstrap import Hub
 from hub.streaming.embedded import EmbeddedStream
 from projections import base
-from projections.base import apply_page, deadletters, install
+from projections.base import PageProjection, apply_page, deadletters, install
 from projections.database import Connection, ViewDatabase
 from projections.incidents import IncidentsProjection
 from projections.places import PlacesProjection
@@ -30,7 +30,6 @@ from tests.conftest import HubFactory
 from tests.factories import T0, cap, info, later, message
 from tests.integration.test_rebuild import fill
 
-PageProjection = IncidentsProjection | PlacesProjection
 ELSEWHERE = {  # Amsterdam instead of Tolbert: other places, another box
     "description": "Amsterdam",
     "polygons": [[[52.36, 4.88], [52.38, 4.88], [52.38, 4.92], [52.36, 4.92], [52.36, 4.88]]],
