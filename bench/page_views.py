@@ -1,12 +1,13 @@
-"""CPU the projector spends per event on the incidents and places views, page by page or one by one.
+"""CPU the projector spends per event on the views with a page hook, page by page or one by one.
 
-    python -m bench.page_views --events 4000 --pages 500 8 --rounds 3
+    python -m bench.page_views --events 4000 --pages 500 8 --rounds 3 [--views incidents places]
 
 Fills a store with `--events` CAP alert events (alerts and their updates, as `bench.ladder`
-does), then catches a fresh views file up with `Follower.catch_up()` and the incidents and
-places projections, at each page size: once with the projections as they are (a page in one
-pass) and once behind an adapter that hides their page hook (event by event), back to back,
-`--rounds` times in alternation. It prints the median CPU seconds of the process per event, the
+does), then catches a fresh views file up with `Follower.catch_up()` and the projections named
+by `--views` (alerts, incidents, places, views: the channel views; by default incidents and
+places), at each page size: once with the projections as they are (a page in one pass) and once
+behind an adapter that hides their page hook (event by event), back to back, `--rounds` times
+in alternation. It prints the median CPU seconds of the process per event, the
 same for a bare read of the stream at that page size (the decode both pay), and the ratio of
 the projections' own share (catch-up minus read) between the two ways.
 """
@@ -19,9 +20,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from adapters.base import discover_channels
+from adapters.territory import keep_to_territories
 from bench.messages import prefill_commands
 from domain.lifetimes import NEVER
 from geography import Geography
@@ -30,7 +33,9 @@ from hub.settings import load_settings
 from hub.storage.store import open_sqlite_store
 from hub.streaming.embedded import EmbeddedStream
 from hub.streaming.follower import Follower
+from projections.alerts import AlertsProjection
 from projections.base import Projection
+from projections.channel_views import ChannelViewsProjection
 from projections.database import Connection, ViewDatabase
 from projections.incidents import IncidentsProjection
 from projections.places import PlacesProjection
@@ -66,8 +71,16 @@ def fill(folder: Path, events: int) -> Path:
     return settings.events_db
 
 
-def views(geography: Geography, paged: bool) -> list[Projection]:
-    found: list[Projection] = [IncidentsProjection("", NEVER), PlacesProjection(geography)]
+def views(names: Sequence[str], geography: Geography, paged: bool) -> list[Projection]:
+    build: dict[str, Callable[[], Projection]] = {
+        "alerts": lambda: AlertsProjection("", NEVER),
+        "incidents": lambda: IncidentsProjection("", NEVER),
+        "places": lambda: PlacesProjection(geography),
+        "views": lambda: ChannelViewsProjection(
+            keep_to_territories(discover_channels(), {"NL": geography.in_netherlands})
+        ),
+    }
+    found = [build[name]() for name in names]
     return found if paged else [EventByEvent(p) for p in found]
 
 
@@ -97,11 +110,20 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=4000)
     parser.add_argument("--pages", type=int, nargs="+", default=[500, 8])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--views",
+        nargs="+",
+        choices=["alerts", "incidents", "places", "views"],
+        default=["incidents", "places"],
+    )
     args = parser.parse_args()
     geography = Geography()
     with tempfile.TemporaryDirectory(prefix="alerthub-page-views-") as work:
         store = fill(Path(work) / "data", args.events)
-        sys.stdout.write(f"events: {args.events}, load average: {os.getloadavg()}\n")
+        sys.stdout.write(
+            f"events: {args.events}, views: {' '.join(args.views)},"
+            f" load average: {os.getloadavg()}\n"
+        )
         sys.stdout.write("page  read µs/ev  one by one µs/ev  page µs/ev  projections: page/one\n")
         for page in args.pages:
             runs: dict[bool, list[float]] = {True: [], False: []}
@@ -111,7 +133,9 @@ def main() -> int:
                 for paged in (False, True):
                     folder = Path(work) / f"views-{page}-{round_}-{paged}"
                     folder.mkdir()
-                    runs[paged].append(cpu_per_event(store, folder, page, views(geography, paged)))
+                    runs[paged].append(
+                        cpu_per_event(store, folder, page, views(args.views, geography, paged))
+                    )
             read = statistics.median(reads)
             one, many = statistics.median(runs[False]), statistics.median(runs[True])
             share = (many - read) / (one - read)

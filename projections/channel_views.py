@@ -44,7 +44,14 @@ from projections import schema
 from projections.alerts import lifecycle_sql, valid_at
 from projections.database import Connection
 from projections.dialect import upsert
-from projections.folding import Step, around_erasures, as_of, fold_page, histories, write_states
+from projections.folding import (
+    Step,
+    around_erasures,
+    fold_page,
+    histories,
+    with_history,
+    write_states,
+)
 from projections.paging import Page, decode, newest_first, page_of
 from projections.states import StateTables, bare, message_row, parse, utc_text
 from projections.stream import Event
@@ -129,7 +136,7 @@ class ChannelViewsProjection:
             moments = [utc_text(step.state.updated_at) for step in run]
             closes.extend((moments[0], name, alert_id) for name in self.channels)
             for step, until in zip(run, [*moments[1:], None], strict=True):
-                state = as_of(step.state, kept.get(alert_id, []))
+                state = with_history(step.state, kept.get(alert_id, []))
                 selecting = self._selecting(state)
                 if selecting:
                     versions.append((alert_id, state.version, step.state.model_dump_json()))

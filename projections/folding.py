@@ -7,7 +7,8 @@ memory (events at or below an alert's kept version are skipped: the stream is at
 view is exactly-once), and only the last state of each alert is written back, in one
 `executemany`. The states evolve exactly as they would event by event: without their message
 history, as the per-event path keeps them. Sets kept as validity intervals (`keep_sets`) are
-computed the same way: one read of the open rows, the intervals in memory, one write.
+computed the same way: one read of the open rows, the intervals in memory, one write. A view that
+needs each state with its message history reads the page's alerts' messages once (`histories`).
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def histories(
     return found
 
 
-def as_of(state: AlertState, history: Sequence[tuple[int, AlertMessage]]) -> AlertState:
+def with_history(state: AlertState, history: Sequence[tuple[int, AlertMessage]]) -> AlertState:
     """The state with the messages of `history` it had at its version."""
     kept = [message for version, message in history if version <= state.version]
     return state.model_copy(update={"messages": kept})
