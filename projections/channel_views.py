@@ -124,11 +124,11 @@ class ChannelViewsProjection:
         steps = fold_page(conn, f"{p}view_states", events, self.lifetimes.stamp)
         if not steps:
             return
+        kept = histories(conn, f"{p}view_messages", steps)  # before the steps' own are kept
         self.states.keep_messages(conn, [message_row(s.state, s.message) for s in steps])
         by_alert: dict[str, list[Step]] = {}
         for step in steps:
             by_alert.setdefault(step.alert_id, []).append(step)
-        kept = histories(conn, f"{p}view_messages", sorted(by_alert))
         closes: list[tuple[str | None, str, str]] = []
         versions: list[tuple[str, int, str]] = []
         views: list[tuple[object, ...]] = []

@@ -21,7 +21,7 @@ from domain.model import AlertMessage
 from domain.state import AlertState
 from projections.database import Connection
 from projections.dialect import upsert
-from projections.states import parse
+from projections.states import parse, utc_text
 from projections.stream import Event
 
 CHUNK = 500  # values per IN list: far below SQLite's and PostgreSQL's limits on parameters
@@ -116,21 +116,37 @@ def write_states(conn: Connection, table: str, steps: Sequence[Step]) -> None:
 
 
 def histories(
-    conn: Connection, table: str, ids: Sequence[str]
+    conn: Connection, table: str, steps: Sequence[Step]
 ) -> dict[str, list[tuple[int, AlertMessage]]]:
-    """Each alert's kept messages (`table` of a `StateTables`), parsed once, in the order a
-    state holds them, each with the version that brought it (`StateTables.whole` for a page)."""
-    found: dict[str, list[tuple[int, AlertMessage]]] = {}
+    """Each alert's messages as `StateTables.keep_messages` of the steps' messages keeps them
+    (call it before), in the order a state holds them, each with the version that brought it:
+    the ones kept before read and parsed once, the steps' own added as they are."""
+    ids = sorted({step.alert_id for step in steps})
+    kept: dict[str, dict[str, tuple[str | None, int, AlertMessage]]] = {}  # by message key
     for chunk in chunks(ids):
-        for alert_id, version, message in conn.execute(
-            f"SELECT alert_id, version, message FROM {table}"
-            f" WHERE alert_id IN ({marks(chunk)}) ORDER BY sent, version",
+        for alert_id, key, sent, version, message in conn.execute(
+            f"SELECT alert_id, message_key, sent, version, message FROM {table}"
+            f" WHERE alert_id IN ({marks(chunk)})",
             list(chunk),
         ):
-            found.setdefault(alert_id, []).append(
-                (version, AlertMessage.model_validate_json(message))
-            )
-    return found
+            found = AlertMessage.model_validate_json(message)
+            kept.setdefault(alert_id, {})[key] = (sent, version, found)
+    for step in steps:  # the first version that brought a message keeps it
+        sent = utc_text(step.message.sent)
+        kept.setdefault(step.alert_id, {}).setdefault(
+            step.message.key, (sent, step.state.version, step.message)
+        )
+    return {
+        alert_id: [
+            (version, message) for _, version, message in sorted(by_key.values(), key=_order)
+        ]
+        for alert_id, by_key in kept.items()
+    }
+
+
+def _order(kept: tuple[str | None, int, AlertMessage]) -> tuple[str, int]:
+    """As `StateTables.whole` reads them: by sent, then version."""
+    return kept[0] or "", kept[1]
 
 
 def with_history(state: AlertState, history: Sequence[tuple[int, AlertMessage]]) -> AlertState:

@@ -21,6 +21,8 @@ from projections import base
 from projections.base import apply_page, deadletters, install
 from projections.channel_views import ERASED_RENDERING, ChannelViewsProjection
 from projections.database import Connection
+from projections.folding import fold_page, histories, with_history
+from projections.states import message_row
 from projections.stream import Event, StreamRecord
 from tests.conftest import HubFactory
 from tests.integration.test_page_apply import (
@@ -125,3 +127,28 @@ def test_a_poisoned_event_mid_page_is_set_aside_as_event_by_event(make_hub: HubF
     assert apply_page(hub.views, candidate, records) == len(records)
     letter = same_view_and_letter(hub.views, reference, candidate, middle)
     assert "cannot be judged" in str(letter["error"])
+
+
+@pytest.mark.parametrize("cut", [0, 0.5])
+def test_a_pages_histories_are_the_states_whole_histories(make_hub: HubFactory, cut: float) -> None:
+    """Each step's state with the page's histories holds the messages, in the order, that
+    `StateTables.whole` reads back for it (a channel may judge by them in any way)."""
+    hub = make_hub()
+    records = [r for r in history(hub) if not isinstance(r.event, PersonalDataErased)]
+    projection = ChannelViewsProjection(hub.channels, "page_", LIFETIMES)
+    install(hub.views, projection)
+    start = int(len(records) * cut)
+    one_by_one(hub.views, projection, records[:start])
+    with hub.views.transaction() as conn:
+        steps = fold_page(conn, "page_view_states", [r.event for r in records[start:]])
+        kept = histories(conn, "page_view_messages", steps)
+        projection.states.keep_messages(conn, [message_row(s.state, s.message) for s in steps])
+        lengths = []
+        for step in steps:
+            (whole,) = projection.states.whole(conn, [step.state])
+            mine = with_history(step.state, kept[step.alert_id])
+            assert [m.model_dump() for m in mine.messages] == [
+                m.model_dump() for m in whole.messages
+            ]
+            lengths.append(len(whole.messages))
+    assert max(lengths) > 2  # histories of several messages were compared
