@@ -99,6 +99,23 @@ def again(
             projection.apply_page(conn, [r.event for r in records[start : start + size]])
 
 
+def build_both(
+    db: ViewDatabase,
+    reference: PageProjection,
+    candidate: PageProjection,
+    records: Sequence[StreamRecord],
+    size: int,
+) -> None:
+    """`reference` built event by event, `candidate` in pages of `size` that may not fall back
+    to the per-event path."""
+    install(db, reference)
+    install(db, candidate)
+    one_by_one(db, reference, records)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base, "_apply_one", forbidden)
+        paged(db, candidate, records, size)
+
+
 def forbidden(*args: object) -> None:
     raise AssertionError("a page fell back to the per-event path")
 
@@ -116,12 +133,7 @@ def test_a_page_applied_view_equals_the_event_by_event_one(make_hub: HubFactory,
     hub = make_hub()
     records = history(hub)
     for reference, candidate in zip(built(hub, "one_"), built(hub, "page_"), strict=True):
-        install(hub.views, reference)
-        install(hub.views, candidate)
-        one_by_one(hub.views, reference, records)
-        with pytest.MonkeyPatch.context() as patch:  # no page may fall back to per event
-            patch.setattr(base, "_apply_one", forbidden)
-            paged(hub.views, candidate, records, size)
+        build_both(hub.views, reference, candidate, records, size)
         expected = rows(hub.views, reference)
         assert all(expected.values()), expected  # every table holds rows: the history reached it
         assert rows(hub.views, candidate) == expected

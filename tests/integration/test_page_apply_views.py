@@ -17,7 +17,6 @@ from adapters.base import Channel
 from domain.alert import PersonalDataErased
 from domain.lifetimes import Lifetimes
 from domain.state import AlertState
-from projections import base
 from projections.base import apply_page, deadletters, install
 from projections.channel_views import ERASED_RENDERING, ChannelViewsProjection
 from projections.database import Connection
@@ -27,7 +26,7 @@ from projections.stream import Event, StreamRecord
 from tests.conftest import HubFactory
 from tests.integration.test_page_apply import (
     again,
-    forbidden,
+    build_both,
     history,
     one_by_one,
     paged,
@@ -60,12 +59,7 @@ def test_a_page_applied_view_equals_the_event_by_event_one(make_hub: HubFactory,
     records = history(hub)
     reference = ChannelViewsProjection(hub.channels, "one_", LIFETIMES)
     candidate = Counted(hub.channels, "page_", LIFETIMES)
-    install(hub.views, reference)
-    install(hub.views, candidate)
-    one_by_one(hub.views, reference, records)
-    with pytest.MonkeyPatch.context() as patch:  # no page may fall back to per event
-        patch.setattr(base, "_apply_one", forbidden)
-        paged(hub.views, candidate, records, size)
+    build_both(hub.views, reference, candidate, records, size)
     erasures = sum(isinstance(r.event, PersonalDataErased) for r in records)
     assert candidate.one_by_one == erasures  # only they take the per-event path
     expected = rows(hub.views, reference)
