@@ -31,7 +31,36 @@ def _verdict(provenance: dict[str, Any] | None) -> SignatureVerdict | None:
     return None if found is None else SignatureVerdict.model_validate(found)
 
 
-class AlertEvent(Aggregate.Event):
+class _ParsedMessage:
+    """`alert_message`: the event's message validated once per event object, then remembered.
+
+    One event is read by every live view and by the fold, each asking for its message; without
+    this each would validate the same JSON again. The parsed message is kept in a slot, not in
+    the instance's `__dict__`: the store's mapper, the sealer and the Avro codec read an event's
+    fields as `vars(event)`, which must not hold it. An event's `message` is never changed once
+    anyone has read it (an event read back is opened before it is handed out; sealing copies it).
+    """
+
+    __slots__ = ("_parsed_message",)
+    message: dict[str, Any]
+    _parsed_message: AlertMessage
+
+    @property
+    def alert_message(self) -> AlertMessage:
+        try:
+            return self._parsed_message
+        except AttributeError:
+            parsed = AlertMessage.model_validate(self.message)
+            object.__setattr__(self, "_parsed_message", parsed)  # events are frozen
+            return parsed
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copied or pickled as its fields alone (a frozen dataclass refuses the slot's
+        restore; the copy parses its message again when asked)."""
+        return dict(vars(self))
+
+
+class AlertEvent(_ParsedMessage, Aggregate.Event):
     """Base of the alert's non-creation events."""
 
     channel: str
@@ -40,10 +69,6 @@ class AlertEvent(Aggregate.Event):
 
     class_version = 2
     upcast_v1_v2 = staticmethod(_no_provenance)
-
-    @property
-    def alert_message(self) -> AlertMessage:
-        return AlertMessage.model_validate(self.message)
 
     def evolve(self, state: AlertState) -> AlertState:
         raise NotImplementedError
@@ -60,7 +85,7 @@ class AlertEvent(Aggregate.Event):
         alert.state = self.fold(alert.state)
 
 
-class AlertIssued(Aggregate.Created):
+class AlertIssued(_ParsedMessage, Aggregate.Created):
     """The hub saw the first message of an alert (an Alert, or an Update/Cancel ahead of it)."""
 
     channel: str
@@ -70,10 +95,6 @@ class AlertIssued(Aggregate.Created):
 
     class_version = 2
     upcast_v1_v2 = staticmethod(_no_provenance)
-
-    @property
-    def alert_message(self) -> AlertMessage:
-        return AlertMessage.model_validate(self.message)
 
     def evolve(self, state: AlertState | None = None) -> AlertState:
         return AlertState.issued(
