@@ -52,6 +52,14 @@ class _Loaded:
         self.country = self.places[COUNTRY].shape
 
 
+@dataclass
+class _Known:
+    """One distinct set of areas: its shape, and the places it overlaps once someone asked."""
+
+    shape: BaseGeometry | None
+    codes: frozenset[str] | None = None
+
+
 class Geography:
     """Dutch places and alert areas. Reads its data file once, on first use (thread-safe)."""
 
@@ -59,7 +67,7 @@ class Geography:
         self.path = path
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
-        self._shapes: OrderedDict[tuple[str, ...], BaseGeometry | None] = OrderedDict()
+        self._shapes: OrderedDict[tuple[str, ...], _Known] = OrderedDict()
 
     @property
     def _data(self) -> _Loaded:
@@ -81,11 +89,17 @@ class Geography:
         return [data.order[i] for i in data.tree.query(point, predicate="intersects")]
 
     def shape_of(self, areas: Iterable[Area]) -> BaseGeometry | None:
-        """The union of the areas' polygons, circles and the Dutch places their geocodes name.
+        """The union of the areas' polygons, circles and the Dutch places their geocodes name."""
+        return self._known(areas).shape
+
+    def _known(self, areas: Iterable[Area]) -> _Known:
+        """What is known of these areas: their shape, and their places once asked for.
 
         Remembered for the last `SHAPES_KEPT` distinct areas: every message of an alert, and
-        every view and check that looks at it, asks for the same shape again, and building it
-        (polygons, repairs, a union) costs more than everything else done with it.
+        every view and check that looks at it, asks about the same areas again, and building
+        the shape (polygons, repairs, a union) and intersecting it with the places costs more
+        than everything else done with them. The same areas recur across messages and alerts
+        (a region's alerts name its codes), so this outlives any one page of a view.
         """
         areas = list(areas)
         key = tuple(a.model_dump_json(include=_GEOMETRY) for a in areas)
@@ -93,7 +107,7 @@ class Geography:
             if key in self._shapes:
                 self._shapes.move_to_end(key)
                 return self._shapes[key]
-        found = self._build_shape(areas)
+        found = _Known(self._build_shape(areas))
         with self._lock:
             self._shapes[key] = found
             if len(self._shapes) > SHAPES_KEPT:
@@ -119,7 +133,12 @@ class Geography:
 
     def codes_of(self, alert: AlertState) -> set[str]:
         """Every place the alert's area overlaps (sharing only a border does not count)."""
-        found = self.shape_of(areas_of(alert))
+        known = self._known(areas_of(alert))
+        if known.codes is None:  # two threads may both work it out: the same answer
+            known.codes = frozenset(self._overlapped(known.shape))
+        return set(known.codes)
+
+    def _overlapped(self, found: BaseGeometry | None) -> set[str]:
         if found is None or found.is_empty:
             return set()
         data = self._data

@@ -11,12 +11,13 @@ from uuid import uuid4
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shapely.geometry.base import BaseGeometry
 
 from adapters.territory import InTerritory, keep_to_territories
 from devtools.nl_geography import TARGET, build
 from domain.model import AlertMessage, Area, Circle, Geocode
 from domain.state import AlertState
-from geography import DATA, Geography
+from geography import DATA, Geography, places
 from tests.strategies import coordinate
 
 DAM = (52.3731, 4.8926)
@@ -125,6 +126,36 @@ def test_bounds_of_a_circle() -> None:
     assert min_lat == pytest.approx(51.9, abs=1e-3)
     assert max_lat == pytest.approx(52.1, abs=1e-3)
     assert max_lon - min_lon > max_lat - min_lat  # a degree of longitude is shorter up north
+
+
+def test_an_areas_places_are_worked_out_once_and_remembered_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The places of the same areas (another message, another alert, another page) come from
+    memory, for the last `SHAPES_KEPT` distinct areas; the answer stays the caller's own."""
+    nl = Geography()
+    worked_out: list[object] = []
+    overlapped = nl._overlapped
+
+    def counted(shape: BaseGeometry | None) -> set[str]:
+        worked_out.append(shape)
+        return overlapped(shape)
+
+    monkeypatch.setattr(nl, "_overlapped", counted)
+    monkeypatch.setattr(places, "SHAPES_KEPT", 2)
+    dam, utrecht, zwolle = (
+        Area(description=d, circles=[Circle(lat=lat, lon=lon, radius_km=1)])
+        for d, lat, lon in (("a", *DAM), ("b", 52.0907, 5.1214), ("c", 52.5168, 6.0830))
+    )
+    first = nl.codes_of(alert(dam))
+    first.add("XX")  # the caller's own set: not what the next one reads
+    again = nl.codes_of(alert(Area(description="other words", circles=dam.circles)))
+    assert again == {"NL", "PV27", "VR13", "GM0363"}
+    assert len(worked_out) == 1
+    nl.codes_of(alert(utrecht))
+    nl.codes_of(alert(zwolle))  # a third distinct area: the least recently asked is forgotten
+    assert nl.codes_of(alert(dam)) == again
+    assert len(worked_out) == 4
 
 
 @settings(max_examples=50, deadline=None)
