@@ -10,15 +10,17 @@ they are read as stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from copy import deepcopy
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import Application, Cache, Repository
 from eventsourcing.persistence import EventStore as Events
-from eventsourcing.persistence import Mapper, PersistenceError, StoredEvent
+from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, StoredEvent
 
 from domain.alert import ALERT_EVENTS
 from domain.errors import UnavailableError
@@ -83,6 +85,7 @@ class EventStore(Application[UUID]):
 
     def __init__(self, env: dict[str, str], sealer: Sealer | None = None) -> None:
         self._sealer = sealer
+        self._alert_classes = {f"{cls.__module__}:{cls.__qualname__}": cls for cls in ALERT_EVENTS}
         super().__init__(env=env)
 
     def construct_repository(self) -> Repository[UUID]:
@@ -99,10 +102,38 @@ class EventStore(Application[UUID]):
             return self.mapper.to_sealed_event(stored)
         return self.mapper.to_domain_event(stored)
 
+    def sealed_state(self, stored: StoredEvent) -> tuple[type[Any], dict[str, Any]] | None:
+        """An alert event's class and attributes as stored (sealed), read from its JSON alone.
+
+        What the relay encodes: the attributes `to_sealed_event` gives, without the mapper's
+        per-object hook (a Python call for every JSON object) and without building the event.
+        Only for the plain case: JSON with no cipher or compression, at its class's current
+        version, whose one typed value is the timestamp; anything else answers None, and the
+        caller takes `to_sealed_event`.
+        """
+        mapper, data = self.mapper, stored.state
+        if mapper.cipher or mapper.compressor or not isinstance(mapper.transcoder, JSONTranscoder):
+            return None
+        cls = self._alert_classes.get(stored.topic)
+        # a typed value is a `{"_type_": ..., "_data_": ...}` object; inside a JSON string the
+        # quotes are escaped, so this counts only keys (or a value that is exactly "_type_")
+        if cls is None or not isinstance(data, bytes) or data.count(b'"_type_"') != 1:
+            return None
+        state = json.loads(data)
+        timestamp = state.get("timestamp")
+        if not isinstance(timestamp, dict) or timestamp.keys() != {"_type_", "_data_"}:
+            return None
+        if timestamp["_type_"] != "datetime_iso":
+            return None
+        if state.pop("class_version", 1) != getattr(cls, "class_version", 1):
+            return None  # an older version: its upcasting is the mapper's
+        state["timestamp"] = datetime.fromisoformat(timestamp["_data_"])
+        return cls, state
+
     @property
     def alert_topics(self) -> tuple[str, ...]:
         """Stored topics of alert events, to follow the log without the receipts."""
-        return tuple(f"{cls.__module__}:{cls.__qualname__}" for cls in ALERT_EVENTS)
+        return tuple(self._alert_classes)
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

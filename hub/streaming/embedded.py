@@ -6,8 +6,11 @@ them `sealed`, as they are stored, so what it publishes holds only ciphertext.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
+
+from eventsourcing.persistence import Notification
 
 from hub.storage.store import EventStore
 from projections.stream import Checkpoint, Event, StreamRecord
@@ -32,11 +35,21 @@ class EmbeddedStream:
         return self._identity
 
     def read(self, after: Checkpoint, limit: int = 500) -> list[StreamRecord]:
-        notifications = self.store.recorder.select_notifications(
+        to_event = self._to_event
+        return [
+            StreamRecord(PARTITION, n.id, cast(Event, to_event(n)))
+            for n in self.read_stored(after, limit)
+        ]
+
+    def read_stored(self, after: Checkpoint, limit: int = 500) -> Sequence[Notification]:
+        """The page `read` gives, as stored: what the relay encodes without building events."""
+        return self.store.recorder.select_notifications(
             start=after.get(PARTITION, 0), limit=limit, topics=self.topics, inclusive_of_start=False
         )
-        to_event = self._to_event
-        return [StreamRecord(PARTITION, n.id, cast(Event, to_event(n))) for n in notifications]
+
+    def event_of(self, notification: Notification) -> Event:
+        """One stored event of `read_stored` as `read` gives it."""
+        return cast(Event, self._to_event(notification))
 
     def head(self) -> dict[int, int]:
         """The last notification id; nothing at all while the store is empty."""

@@ -19,11 +19,14 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC
+from typing import Any
+from uuid import UUID
 
+from eventsourcing.persistence import Notification
 from kafka import KafkaProducer
 
+from hub.streaming.avro import MISFITS, AvroCodec
 from hub.streaming.client_options import CLIENT_OPTIONS
-from hub.streaming.codec import EventCodec
 from hub.streaming.embedded import PARTITION, EmbeddedStream
 from hub.worker import Lease, Worker, always
 from projections.database import ViewDatabase
@@ -58,7 +61,7 @@ class Relay(Worker):
         self,
         source: EmbeddedStream,
         positions: ViewDatabase,
-        codec: EventCodec,
+        codec: AvroCodec,
         producer: ProducerFactory,
         topic: str,
         *,
@@ -98,34 +101,52 @@ class Relay(Worker):
     def step(self) -> int:
         if not self.lease():
             return 0
-        page = self.source.read(self.checkpoint(), self.page_size)
+        page = self.source.read_stored(self.checkpoint(), self.page_size)
         if not page:
             return 0
         producer = self._producer = self._producer or self._make_producer()
-        futures = []
-        for record in page:
-            value, headers = self.codec.encode(record.event)
-            futures.append(
-                producer.send(
-                    self.topic,
-                    key=str(record.event.originator_id).encode(),
-                    value=value,
-                    headers=[*headers, ("notification_id", str(record.position).encode())],
-                    timestamp_ms=int(record.event.timestamp.astimezone(UTC).timestamp() * 1000),
-                )
-            )
+        # The whole page encoded first, then sent: the producer's I/O thread needs the GIL for
+        # every batch, and behind a long encoding loop it waits a switch interval (5 ms) each
+        # time; sent in one tight loop, its batches go out as fast as a bare producer's.
+        records = [self._record(stored) for stored in page]
+        futures = [producer.send(self.topic, **record) for record in records]
         producer.flush(timeout=30)
         delivered = [future.get(timeout=30) for future in futures]
         offsets: dict[int, int] = {}
         for meta in delivered:
             offsets[meta.partition] = max(offsets.get(meta.partition, -1), meta.offset)
         with self.positions.transaction() as conn:
-            self.positions.advance(conn, self.name, PARTITION, page[-1].position)
+            self.positions.advance(conn, self.name, PARTITION, page[-1].id)
             for partition, offset in offsets.items():
                 self.positions.raise_to(conn, OFFSETS, partition, offset)
         with self._published:
             self._published.notify_all()
         return len(page)
+
+    def _record(self, stored: Notification) -> dict[str, Any]:
+        """`producer.send`'s arguments for one stored event, encoded from its JSON if it can be."""
+        found = self.source.store.sealed_state(stored)
+        encoded = None
+        if found is not None and isinstance(stored.originator_id, UUID):
+            cls, state = found
+            timestamp = state["timestamp"]
+            try:
+                encoded = self.codec.encode_state(
+                    cls, stored.originator_id, stored.originator_version, state
+                )
+            except MISFITS:
+                encoded = None  # the event's own way says which field does not fit
+        if encoded is None:
+            event = self.source.event_of(stored)
+            timestamp = event.timestamp
+            encoded = self.codec.encode(event)
+        value, headers = encoded
+        return {
+            "key": str(stored.originator_id).encode(),
+            "value": value,
+            "headers": [*headers, ("notification_id", str(stored.id).encode())],
+            "timestamp_ms": int(timestamp.astimezone(UTC).timestamp() * 1000),
+        }
 
     def wait_published(self, position: int, timeout: float) -> dict[int, int] | None:
         """Once the store position is on Kafka, the offsets a reader must reach to see it.
