@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import structlog
 
@@ -50,7 +50,6 @@ class Projection(Protocol):
         ...
 
 
-@runtime_checkable
 class PageProjection(Projection, Protocol):
     """A projection that can also fold a page of events in one pass (optional)."""
 
@@ -126,11 +125,14 @@ def _applied_as_page(
 ) -> bool:
     """Fold `fresh` in one pass if the projection can; False (nothing written) if it cannot
     or the page raised, and the caller goes event by event."""
-    if not isinstance(projection, PageProjection):
+    # Asked by attribute: `isinstance` of a runtime-checkable Protocol walks the protocol's
+    # members on every call, and this runs for every view on every page.
+    fold_page = getattr(projection, "apply_page", None)
+    if fold_page is None:
         return False
     conn.execute("SAVEPOINT page")
     try:
-        projection.apply_page(conn, [record.event for record in fresh])
+        fold_page(conn, [record.event for record in fresh])
     except Exception as exc:
         conn.execute("ROLLBACK TO SAVEPOINT page")
         conn.execute("RELEASE SAVEPOINT page")
