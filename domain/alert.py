@@ -31,19 +31,21 @@ def _verdict(provenance: dict[str, Any] | None) -> SignatureVerdict | None:
     return None if found is None else SignatureVerdict.model_validate(found)
 
 
-class _ParsedMessage:
-    """`alert_message`: the event's message validated once per event object, then remembered.
+class _ReadOnce:
+    """What the fold reads of an event, worked out once per event object, then remembered.
 
-    One event is read by every live view and by the fold, each asking for its message; without
-    this each would validate the same JSON again. The parsed message is kept in a slot, not in
-    the instance's `__dict__`: the store's mapper, the sealer and the Avro codec read an event's
-    fields as `vars(event)`, which must not hold it. An event's `message` is never changed once
-    anyone has read it (an event read back is opened before it is handed out; sealing copies it).
+    One event is read by every live view and by the fold, each asking for its message (and,
+    for an issue, the state it opens); without this each would validate the same JSON again.
+    Both are kept in slots, not in the instance's `__dict__`: the store's mapper, the sealer
+    and the Avro codec read an event's fields as `vars(event)`, which must not hold them. An
+    event's `message` is never changed once anyone has read it (an event read back is opened
+    before it is handed out; sealing copies it).
     """
 
-    __slots__ = ("_parsed_message",)
+    __slots__ = ("_issued", "_parsed_message")
     message: dict[str, Any]
     _parsed_message: AlertMessage
+    _issued: AlertState  # `AlertIssued.evolve`'s
 
     @property
     def alert_message(self) -> AlertMessage:
@@ -60,7 +62,7 @@ class _ParsedMessage:
         return dict(vars(self))
 
 
-class AlertEvent(_ParsedMessage, Aggregate.Event):
+class AlertEvent(_ReadOnce, Aggregate.Event):
     """Base of the alert's non-creation events."""
 
     channel: str
@@ -85,7 +87,7 @@ class AlertEvent(_ParsedMessage, Aggregate.Event):
         alert.state = self.fold(alert.state)
 
 
-class AlertIssued(_ParsedMessage, Aggregate.Created):
+class AlertIssued(_ReadOnce, Aggregate.Created):
     """The hub saw the first message of an alert (an Alert, or an Update/Cancel ahead of it)."""
 
     channel: str
@@ -97,14 +99,21 @@ class AlertIssued(_ParsedMessage, Aggregate.Created):
     upcast_v1_v2 = staticmethod(_no_provenance)
 
     def evolve(self, state: AlertState | None = None) -> AlertState:
-        return AlertState.issued(
-            self.originator_id,
-            self.channel,
-            self.alert_message,
-            self.timestamp,
-            self.thread,
-            signature=_verdict(self.provenance),
-        )
+        """The state this event opens: a function of the event alone, which every live view
+        folds in turn, so it is built once per event object (kept in a slot, as the message)."""
+        try:
+            return self._issued
+        except AttributeError:
+            issued = AlertState.issued(
+                self.originator_id,
+                self.channel,
+                self.alert_message,
+                self.timestamp,
+                self.thread,
+                signature=_verdict(self.provenance),
+            )
+            object.__setattr__(self, "_issued", issued)  # events are frozen
+            return issued
 
 
 class AlertUpdated(AlertEvent):
