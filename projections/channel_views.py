@@ -139,7 +139,7 @@ class ChannelViewsProjection:
                 state = with_history(step.state, kept.get(alert_id, []))
                 selecting = self._selecting(state)
                 if selecting:
-                    versions.append((alert_id, state.version, step.state.model_dump_json()))
+                    versions.append((alert_id, state.version, step.document))
                     views.extend(_rows(state, selecting, until))
         write_states(conn, f"{p}view_states", steps)
         conn.executemany(_CLOSE.format(p=p), closes)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from domain.alert import AlertEvent, AlertIssued, PersonalDataErased, evolve
 from domain.model import AlertMessage
@@ -38,6 +39,11 @@ class Step:
     @property
     def alert_id(self) -> str:
         return str(self.state.alert_id)
+
+    @cached_property
+    def document(self) -> str:
+        """The state as a view stores it (JSON): dumped once, however many rows hold it."""
+        return self.state.model_dump_json()
 
 
 def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -106,12 +112,12 @@ def fold_page(
 
 def write_states(conn: Connection, table: str, steps: Sequence[Step]) -> None:
     """Each alert's last state of the page, written once."""
-    last = {step.alert_id: step.state for step in steps}
+    last = {step.alert_id: step for step in steps}
     if not last:
         return
     conn.executemany(
         upsert(table, ("alert_id", "version", "state"), ("alert_id",)),
-        [(alert_id, s.version, s.model_dump_json()) for alert_id, s in last.items()],
+        [(alert_id, s.state.version, s.document) for alert_id, s in last.items()],
     )
 
 
