@@ -10,7 +10,10 @@ bytes of the event the mapper builds.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from uuid import UUID, uuid4
+
+import pytest
 
 from domain.alert import ALERT_EVENTS, PersonalDataErased
 from hub.bootstrap import Hub
@@ -19,6 +22,12 @@ from hub.streaming.embedded import EmbeddedStream
 from tests.conftest import HubFactory
 from tests.factories import alert_with_every_event_type, message
 from tests.privacy_helpers import burgernet_action, unique_person
+
+
+@pytest.fixture
+def hub_backend(both_backends: dict[str, Any]) -> dict[str, Any]:
+    """The relay reads stored JSON from either store: SQLite, then PostgreSQL."""
+    return both_backends
 
 
 def post(hub: Hub, body: bytes) -> UUID:
