@@ -57,8 +57,8 @@ class _ReadOnce:
             return parsed
 
     def __getstate__(self) -> dict[str, Any]:
-        """Copied or pickled as its fields alone (a frozen dataclass refuses the slot's
-        restore; the copy parses its message again when asked)."""
+        """Copied or pickled as its fields alone (a frozen dataclass refuses the slots'
+        restore; the copy works out its message and state again when asked)."""
         return dict(vars(self))
 
 
