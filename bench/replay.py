@@ -20,6 +20,7 @@ from pathlib import Path
 from bench.core import ROOT, Context, Result, note
 from bench.ladder import ladder
 from bench.relay import relay_run
+from hub.streaming.follower import CATCH_UP_GROWTH
 from projections.alerts import AlertsProjection
 from projections.base import install
 from projections.database import ViewDatabase
@@ -123,7 +124,7 @@ def conditions(replay: Replay, size: int, **extra: object) -> dict[str, object]:
         "applied": replay.events,
         "complete": replay.complete,
         "seconds": round(replay.seconds, 1),
-        "page": 500,
+        "page": f"500, growing to {500 * CATCH_UP_GROWTH:,} while behind",
         **extra,
     }
 
